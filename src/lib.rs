@@ -1,0 +1,63 @@
+//! Object-level copy-on-write for Rust.
+//!
+//! Values are shared by reference count until somebody writes; a write copies
+//! only when the value is still shared, and only inside `make_mut`. Readers
+//! never take a lock.
+//!
+//! | type | what it is | replaces |
+//! |---|---|---|
+//! | [`Cow<T>`] | one-word pointer to `{count, value}`; `clone` is one atomic increment; [`Cow::make_mut`] clones `T` only when shared | `Arc<T>` + `Arc::make_mut`, `triomphe::Arc<T>` |
+//!
+//! `arcow::Cow` is not [`std::borrow::Cow`](alloc::borrow::Cow): that one is
+//! an enum of a borrowed or an owned value; this one is a shared owned value
+//! with an atomic reference count.
+//!
+//! # Example
+//!
+//! ```
+//! use arcow::Cow;
+//!
+//! let config = Cow::new(vec!["a".to_string(), "b".to_string()]);
+//! let snapshot = config.clone();            // one atomic increment, no copy
+//!
+//! let mut config = config;
+//! Cow::make_mut(&mut config).push("c".into()); // shared: clones the Vec once
+//! Cow::make_mut(&mut config).push("d".into()); // unique now: no clone
+//!
+//! assert_eq!(snapshot.len(), 2);
+//! assert_eq!(config.len(), 4);
+//! ```
+//!
+//! # Features
+//!
+//! - `std` (default): `unsafe impl arc_swap::RefCnt for Cow<T>`. Without it the
+//!   crate is `#![no_std]` and needs only `alloc`.
+//! - `serde`: `Serialize` and `Deserialize` for [`Cow`], by value.
+//!
+//! # Guarantees
+//!
+//! - `size_of::<Cow<T>>() == size_of::<usize>()`, and the same for
+//!   `Option<Cow<T>>`; the header in front of the value is one `usize`.
+//! - No weak references: a unique handle is one Acquire load away from
+//!   `&mut T`, with no compare-exchange.
+//! - Every ordering and every `unsafe` block is argued in `docs/safety.md`
+//!   and next to the code, and model-checked with `loom`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![warn(missing_debug_implementations)]
+
+extern crate alloc;
+
+mod cow;
+mod refcount;
+mod sync;
+
+pub use cow::Cow;
+
+/// The README's examples, compiled and run as doc tests so they cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
