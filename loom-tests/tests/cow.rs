@@ -1,0 +1,188 @@
+//! loom models of `arcow::Cow`: the refcount core's clone, drop, uniqueness
+//! and copy paths.
+//!
+//! The payload reads and writes itself through `loom::cell::UnsafeCell`, and
+//! its `Drop` writes too, so loom reports a data race if any ordering of the
+//! core is too weak (see `scripts/loom` and the weakening table in
+//! `docs/safety.md`).
+#![cfg(loom)]
+
+use arcow::Cow;
+use loom::cell::UnsafeCell;
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+/// A value whose every access is visible to loom's race detector.
+struct Payload {
+    cell: UnsafeCell<u64>,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Payload {
+    fn new(v: u64, drops: &Arc<AtomicUsize>) -> Payload {
+        Payload {
+            cell: UnsafeCell::new(v),
+            drops: drops.clone(),
+        }
+    }
+
+    fn read(&self) -> u64 {
+        // SAFETY: loom checks that no write races with this read.
+        self.cell.with(|p| unsafe { *p })
+    }
+
+    fn write(&mut self, v: u64) {
+        self.cell.with_mut(|p| {
+            // SAFETY: `&mut self`; loom checks the claim of exclusivity.
+            unsafe { *p = v }
+        })
+    }
+}
+
+impl Clone for Payload {
+    fn clone(&self) -> Payload {
+        Payload {
+            cell: UnsafeCell::new(self.read()),
+            drops: self.drops.clone(),
+        }
+    }
+}
+
+impl Drop for Payload {
+    fn drop(&mut self) {
+        // The drop writes, so a free that is not ordered after another
+        // thread's read is reported as a race. (Not while unwinding from a
+        // race loom already reported: a second panic would abort the run.)
+        if !std::thread::panicking() {
+            self.write(u64::MAX);
+        }
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}
+
+/// Two threads each read and drop a handle; the value is dropped once, after
+/// both reads.
+#[test]
+fn clone_drop_race() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = Cow::new(Payload::new(7, &drops));
+        let b = a.clone();
+        let t = thread::spawn(move || {
+            assert_eq!(b.read(), 7);
+            drop(b);
+        });
+        assert_eq!(a.read(), 7);
+        drop(a);
+        t.join().unwrap();
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    });
+}
+
+/// make_mut in one thread while another reads and drops its handle: the
+/// writer either copies (shared) or writes in place after the reader is done.
+#[test]
+fn make_mut_while_other_reads_and_drops() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut a = Cow::new(Payload::new(1, &drops));
+        let b = a.clone();
+        let t = thread::spawn(move || {
+            let c = b.clone();
+            assert_eq!(c.read(), 1);
+            drop(c);
+            assert_eq!(b.read(), 1);
+        });
+        Cow::make_mut(&mut a).write(2);
+        assert_eq!(a.read(), 2);
+        t.join().unwrap();
+        drop(a);
+        // one value if the write was in place, two if it copied
+        let d = drops.load(Ordering::Relaxed);
+        assert!(d == 1 || d == 2, "drops = {d}");
+    });
+}
+
+/// get_mut succeeds only when the other handle is gone, and then its reads
+/// happen-before our write.
+#[test]
+fn get_mut_after_other_drop() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut a = Cow::new(Payload::new(1, &drops));
+        let b = a.clone();
+        let t = thread::spawn(move || {
+            assert_eq!(b.read(), 1);
+        });
+        if let Some(v) = Cow::get_mut(&mut a) {
+            v.write(3);
+        }
+        t.join().unwrap();
+        drop(a);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    });
+}
+
+/// try_unwrap racing with another handle's drop: on success we own the value
+/// and the other thread's reads happened before.
+#[test]
+fn try_unwrap_races_drop() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = Cow::new(Payload::new(5, &drops));
+        let b = a.clone();
+        let t = thread::spawn(move || {
+            assert_eq!(b.read(), 5);
+        });
+        match Cow::try_unwrap(a) {
+            Ok(mut v) => v.write(6),
+            Err(a) => drop(a),
+        }
+        t.join().unwrap();
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    });
+}
+
+/// Two last handles dropped through into_inner at once: exactly one gets the
+/// value.
+#[test]
+fn into_inner_exactly_one() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = Cow::new(Payload::new(9, &drops));
+        let b = a.clone();
+        let t = thread::spawn(move || Cow::into_inner(b).map(|mut v| v.write(1)).is_some());
+        let mine = Cow::into_inner(a).map(|mut v| v.write(2)).is_some();
+        let theirs = t.join().unwrap();
+        assert!(mine ^ theirs, "mine={mine} theirs={theirs}");
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    });
+}
+
+/// into_raw in one thread, from_raw in another.
+#[test]
+fn raw_round_trip_across_threads() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = Cow::new(Payload::new(4, &drops));
+        let raw = Cow::into_raw(a.clone()) as usize;
+        let t = thread::spawn(move || {
+            // SAFETY: `raw` came from `into_raw` and is given back once.
+            let b = unsafe { Cow::from_raw(raw as *const Payload) };
+            assert_eq!(b.read(), 4);
+        });
+        assert_eq!(a.read(), 4);
+        drop(a);
+        t.join().unwrap();
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    });
+}
