@@ -7,6 +7,7 @@
 //! | type | what it is | replaces |
 //! |---|---|---|
 //! | [`Cow<T>`] | one-word pointer to `{count, value}`; `clone` is one atomic increment; [`Cow::make_mut`] clones `T` only when shared | `Arc<T>` + `Arc::make_mut`, `triomphe::Arc<T>` |
+//! | [`CowVec<T>`] | two-word handle `(ptr, len)` to `{count, capacity, [T]}`; `clone` is O(1); the first write while shared copies the buffer once | `Vec<T>` behind an `Arc`, `Arc<[T]>`, `ecow::EcoVec<T>` |
 //!
 //! `arcow::Cow` is not [`std::borrow::Cow`](alloc::borrow::Cow): that one is
 //! an enum of a borrowed or an owned value; this one is a shared owned value
@@ -48,14 +49,18 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_debug_implementations)]
+#![warn(unreachable_pub)]
+#![deny(clippy::missing_safety_doc)]
 
 extern crate alloc;
 
 mod cow;
 mod refcount;
 mod sync;
+mod vec;
 
 pub use cow::Cow;
+pub use vec::{CowVec, IntoIter};
 
 /// The README's examples, compiled and run as doc tests so they cannot rot.
 #[doc = include_str!("../README.md")]
