@@ -8,66 +8,10 @@
 #![cfg(loom)]
 
 use arcow::Cow;
-use loom::cell::UnsafeCell;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-
-/// A value whose every access is visible to loom's race detector.
-struct Payload {
-    cell: UnsafeCell<u64>,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Payload {
-    fn new(v: u64, drops: &Arc<AtomicUsize>) -> Payload {
-        Payload {
-            cell: UnsafeCell::new(v),
-            drops: drops.clone(),
-        }
-    }
-
-    fn read(&self) -> u64 {
-        // SAFETY: loom checks that no write races with this read.
-        self.cell.with(|p| unsafe { *p })
-    }
-
-    fn write(&mut self, v: u64) {
-        self.cell.with_mut(|p| {
-            // SAFETY: `&mut self`; loom checks the claim of exclusivity.
-            unsafe { *p = v }
-        })
-    }
-}
-
-impl Clone for Payload {
-    fn clone(&self) -> Payload {
-        Payload {
-            cell: UnsafeCell::new(self.read()),
-            drops: self.drops.clone(),
-        }
-    }
-}
-
-impl Drop for Payload {
-    fn drop(&mut self) {
-        // The drop writes, so a free that is not ordered after another
-        // thread's read is reported as a race. (Not while unwinding from a
-        // race loom already reported: a second panic would abort the run.)
-        if !std::thread::panicking() {
-            self.write(u64::MAX);
-        }
-        self.drops.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
-}
+use loom_tests::{model, Payload};
 
 /// Two threads each read and drop a handle; the value is dropped once, after
 /// both reads.
