@@ -54,11 +54,15 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+mod cell;
 mod cow;
 mod refcount;
 mod sync;
 mod vec;
 
+#[cfg(feature = "std")]
+pub use cell::{CowCell, Guard};
 pub use cow::Cow;
 pub use vec::{CowVec, IntoIter};
 

@@ -9,3 +9,14 @@ pub(crate) use core::sync::atomic::{fence, AtomicUsize, Ordering};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicUsize, Ordering};
+
+/// The lock that serializes `CowCell` writers, and the thread-locals of its
+/// re-entrancy check: std's, or loom's under `cfg(loom)`.
+#[cfg(all(feature = "std", not(loom)))]
+pub(crate) use std::{sync::Mutex, thread_local};
+
+#[cfg(all(feature = "std", loom))]
+pub(crate) use loom::{sync::Mutex, thread_local};
+
+#[cfg(feature = "std")]
+pub(crate) use std::sync::PoisonError;
