@@ -123,9 +123,16 @@ pub struct CowCell<T> {
     writer: Mutex<()>,
 }
 
+#[cfg(not(loom))]
 thread_local! {
     /// The cells whose writer lock the current thread holds (by address), to
     /// turn a re-entrant `update` into a panic instead of a deadlock.
+    static WRITING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+// loom's `thread_local!` takes no `const` initializer.
+#[cfg(loom)]
+thread_local! {
     static WRITING: RefCell<Vec<usize>> = RefCell::new(Vec::new());
 }
 
