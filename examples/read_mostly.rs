@@ -8,19 +8,18 @@
 //! fields that every update changes together, so a torn read would be caught.
 //!
 //! With `Arc<RwLock<T>>` a reader waits whenever the writer holds the lock
-//! for the rebuild. With arcow the writer clones the table (`Cow::make_mut`
-//! on a shared value), changes the clone and publishes it with one atomic
-//! swap; readers never wait.
+//! for the rebuild. With `arcow::CowCell` the writer clones the table,
+//! changes the clone and publishes it with one atomic swap; readers never
+//! wait.
 //!
 //! Run: `cargo run --release --example read_mostly`
 //! (optional arguments: seconds per run, reader threads)
 
-use arc_swap::ArcSwapAny;
-use arcow::Cow;
+use arcow::CowCell;
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -87,29 +86,22 @@ impl Shared for Locked {
     }
 }
 
-/// arcow: the table in a `Cow`, published through arc-swap; writers are
-/// serialized by a mutex, readers take no lock.
-struct CopyOnWrite {
-    current: ArcSwapAny<Cow<Table>>,
-    writer: Mutex<()>,
-}
+/// arcow: the table in a `CowCell`; readers take no lock.
+struct CopyOnWrite(CowCell<Table>);
 
 impl Shared for CopyOnWrite {
     fn name(&self) -> &'static str {
-        "arcow (Cow + arc-swap)"
+        "arcow::CowCell<HashMap>"
     }
     fn read(&self, key: u64) -> u64 {
-        let t = self.current.load();
+        let t = self.0.load();
         let r = &t[&key];
         assert_eq!(r.check, r.backend.wrapping_mul(2), "torn read");
         r.backend
     }
     fn update(&self, generation: u64) {
-        let _serialized = self.writer.lock().unwrap();
-        let mut next = self.current.load_full();
-        // Shared with the cell (and maybe readers): this clones the table once.
-        rebuild(Cow::make_mut(&mut next), generation);
-        self.current.store(next);
+        // Clones the table once, rebuilds the clone, publishes it.
+        self.0.update(|t| rebuild(t, generation));
     }
 }
 
@@ -174,24 +166,21 @@ fn main() {
     println!("routing table of {ROUTES} routes, {readers} reader thread(s), 1 writer rebuilding the table back to back, {secs} s per run\n");
 
     let locked: Arc<dyn Shared> = Arc::new(Locked(RwLock::new(table())));
-    let cow: Arc<dyn Shared> = Arc::new(CopyOnWrite {
-        current: ArcSwapAny::new(Cow::new(table())),
-        writer: Mutex::new(()),
-    });
+    let cow: Arc<dyn Shared> = Arc::new(CopyOnWrite(CowCell::new(table())));
 
-    println!("{:<24} {:>16} {:>14}", "", "reads/s", "updates/s");
+    println!("{:<26} {:>16} {:>14}", "", "reads/s", "updates/s");
     let mut results = Vec::new();
     for shared in [locked, cow] {
         let name = shared.name();
         let o = run(shared, readers, secs);
         println!(
-            "{:<24} {:>16.0} {:>14.0}",
+            "{:<26} {:>16.0} {:>14.0}",
             name, o.reads_per_sec, o.updates_per_sec
         );
         results.push(o);
     }
     println!(
-        "\narcow / Arc<RwLock<T>> reader throughput: {:.2}x",
+        "\nCowCell / Arc<RwLock<T>> reader throughput: {:.2}x",
         results[1].reads_per_sec / results[0].reads_per_sec
     );
 }
