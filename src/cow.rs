@@ -72,6 +72,9 @@ unsafe impl<T: Send + Sync> Sync for Cow<T> {}
 /// As `Arc`: a `Cow<T>` crossing `catch_unwind` only exposes `&T`.
 impl<T: RefUnwindSafe> UnwindSafe for Cow<T> {}
 
+/// As `Arc`: moving the handle never moves the value.
+impl<T> Unpin for Cow<T> {}
+
 impl<T> Cow<T> {
     /// Moves `value` into a new allocation with a count of one.
     ///
@@ -566,6 +569,18 @@ unsafe impl<T> arc_swap::RefCnt for Cow<T> {
     unsafe fn from_ptr(ptr: *const T) -> Cow<T> {
         // SAFETY: arc-swap only passes pointers it got from `into_ptr`, once.
         unsafe { Cow::from_raw(ptr) }
+    }
+}
+
+#[cfg(feature = "std")]
+impl<T: std::error::Error> std::error::Error for Cow<T> {
+    #[allow(deprecated)]
+    fn description(&self) -> &str {
+        (**self).description()
+    }
+
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        (**self).source()
     }
 }
 

@@ -57,6 +57,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 mod cell;
 mod cow;
+mod paged;
 mod refcount;
 mod sync;
 mod vec;
@@ -64,6 +65,7 @@ mod vec;
 #[cfg(feature = "std")]
 pub use cell::{CowCell, Guard};
 pub use cow::Cow;
+pub use paged::{Iter as PagedIter, PagedCowVec, Pages};
 pub use vec::{CowVec, IntoIter};
 
 /// The README's examples, compiled and run as doc tests so they cannot rot.
