@@ -138,34 +138,48 @@ thread_local! {
 
 /// Marks the current thread as the writer of one cell while it holds the
 /// writer lock; removes the mark on drop, also when `f` panics.
-struct WriterMark(usize);
+///
+/// Holds `None` when the thread-locals are already gone (a write from a
+/// thread-local destructor at thread exit): the check is skipped then, as
+/// there is no closure of ours on that thread's stack to re-enter from.
+struct WriterMark(Option<usize>);
 
 impl WriterMark {
     #[track_caller]
     fn enter(cell: usize) -> WriterMark {
-        WRITING.with(|w| {
+        let entered = WRITING.try_with(|w| {
             let mut w = w.borrow_mut();
             if w.contains(&cell) {
-                drop(w);
-                panic!(
-                    "arcow::CowCell: update, store or replace called on a cell from inside \
-                     its own update closure; this would deadlock"
-                );
+                return false;
             }
             w.push(cell);
+            true
         });
-        WriterMark(cell)
+        match entered {
+            Ok(true) => WriterMark(Some(cell)),
+            // Here, not in the closure, so `#[track_caller]` names the
+            // caller's line.
+            Ok(false) => panic!(
+                "arcow::CowCell: update, store or replace called on a cell from inside \
+                 its own update closure; this would deadlock"
+            ),
+            Err(_) => WriterMark(None),
+        }
     }
 }
 
 impl Drop for WriterMark {
     fn drop(&mut self) {
-        WRITING.with(|w| {
-            let mut w = w.borrow_mut();
-            if let Some(i) = w.iter().rposition(|&c| c == self.0) {
-                w.swap_remove(i);
-            }
-        });
+        if let Some(cell) = self.0 {
+            // If the thread-locals are being destroyed, there is no list
+            // left to clean.
+            let _ = WRITING.try_with(|w| {
+                let mut w = w.borrow_mut();
+                if let Some(i) = w.iter().rposition(|&c| c == cell) {
+                    w.swap_remove(i);
+                }
+            });
+        }
     }
 }
 
