@@ -1,0 +1,620 @@
+//! `CowCell<T>` against its anchors with a reader and a writer running at the
+//! same time (docs/DESIGN.md, "Performance targets"): reader throughput, writer
+//! throughput and reader latency percentiles. Criterion measures one operation
+//! at a time, so this is a plain binary (`harness = false`) printing tables.
+//!
+//! One reader thread and one writer thread share a table (`Table`: a counter
+//! and 64 rows of `{value, check}`, 1 KiB) through each of:
+//!
+//! | name                  | reader                       | writer                                              |
+//! |-----------------------|------------------------------|-----------------------------------------------------|
+//! | `arcow::CowCell`      | `load()`                     | `update()`: clone the table, modify the clone, publish |
+//! | `arc_swap::ArcSwap`   | `load()`                     | lock a writer `Mutex`, `load_full`, `Arc::make_mut` (clones), modify, `store` |
+//! | `std::RwLock`         | `read()`                     | `write()`, modify in place                           |
+//! | `parking_lot::RwLock` | `read()`                     | `write()`, modify in place                           |
+//! | `std::Mutex`          | `lock()`                     | `lock()`, modify in place                            |
+//!
+//! Each read loads the current table, reads one row (two words) and checks
+//! that `check == value * K`, which every update keeps true: a torn read
+//! panics. The raw `ArcSwap` anchor keeps its writer `Mutex` on a cache line
+//! of its own, away from the pointer readers load ("the writers' lock must
+//! cost readers nothing"); `arc_swap::ArcSwap (lock adjacent)`, a diagnostic
+//! row, puts it right next to the pointer, as a plain struct of the two does.
+//!
+//! Two writers, each back to back (the next update starts as soon as the last
+//! one is published):
+//!
+//! - `rebuild`: every update recomputes every row, a chain of multiplications
+//!   on the row's own value (about 10 µs in all, like rebuilding a small
+//!   configuration or routing table). The lock types hold the write lock for
+//!   that long; the COW types do it on their private copy.
+//! - `counter`: every update increments the counter and one row (a few ns of
+//!   work; the COW types still copy the 1 KiB table each time).
+//!
+//! Each case runs twice, each time for the configured duration with a fresh
+//! reader and writer: first for throughput (the reader does untimed reads in
+//! batches of 64 and counts them), then for latency (the reader times every
+//! read alone with two `Instant::now()` calls and records the difference in
+//! an HDR histogram; the same code for every type, so the timer's own cost,
+//! printed as "timer overhead", is in every number alike). The writer's rate
+//! is from the throughput run. Cases run in rounds (every type once per
+//! round, in turn) and the tables give the median over rounds; ratios are the
+//! median over rounds of each round's ratio.
+//!
+//! Run: `cargo bench --bench cell_contention` (1 s per run, 3 rounds).
+//! Options: `ARCOW_CONTENTION_SECS=2` (seconds per run),
+//! `ARCOW_CONTENTION_ROUNDS=5`; any argument that does not start with `--`
+//! is a filter on `<writer>/<type>` (e.g. `rebuild/` or `CowCell`).
+//! Smoke run (50 ms per run, 1 round): `cargo bench --bench cell_contention -- --test`.
+//!
+//! A 2-core machine runs exactly one reader next to the writer, so this
+//! cannot show how readers scale with cores (locks get worse with more
+//! readers as their shared lock word bounces between cores; `CowCell`'s and
+//! `ArcSwap`'s readers write only to thread-local slots).
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use arcow::CowCell;
+use hdrhistogram::Histogram;
+
+/// Rows in the table.
+const ROWS: usize = 64;
+
+/// `check = value * CHECK` in every row of every published table.
+const CHECK: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Multiply-rotate rounds per row in a `rebuild` update: 64 rows x 160
+/// rounds is about 10 µs on the machine of docs/benchmarks.md (the rounds of
+/// one row are a dependent chain of about 1 ns a round). The bench prints
+/// what the work alone takes.
+const REBUILD_ROUNDS: u32 = 160;
+
+#[derive(Clone, Copy)]
+struct Row {
+    value: u64,
+    check: u64,
+}
+
+/// The shared value: 8 + 64 x 16 = 1032 bytes.
+#[derive(Clone)]
+struct Table {
+    counter: u64,
+    rows: [Row; ROWS],
+}
+
+impl Table {
+    fn new() -> Table {
+        Table {
+            counter: 0,
+            rows: std::array::from_fn(|i| Row {
+                value: i as u64,
+                check: (i as u64).wrapping_mul(CHECK),
+            }),
+        }
+    }
+
+    /// What a reader does with the table: read one row, check it.
+    #[inline(always)]
+    fn read(&self, at: usize) -> u64 {
+        let row = self.rows[at];
+        assert_eq!(row.check, row.value.wrapping_mul(CHECK), "torn read");
+        row.value
+    }
+
+    /// Writer `rebuild`: recompute every row from its own value (about 10 µs).
+    fn rebuild(&mut self) {
+        self.counter += 1;
+        let salt = self.counter;
+        for row in &mut self.rows {
+            let mut v = row.value ^ salt;
+            for _ in 0..REBUILD_ROUNDS {
+                v = v.wrapping_mul(0xD6E8_FEB8_6659_FD93).rotate_left(23);
+            }
+            row.value = v;
+            row.check = v.wrapping_mul(CHECK);
+        }
+    }
+
+    /// Writer `counter`: increment the counter and one row (a few ns).
+    fn bump(&mut self) {
+        self.counter += 1;
+        let row = &mut self.rows[self.counter as usize % ROWS];
+        row.value = row.value.wrapping_add(1);
+        row.check = row.value.wrapping_mul(CHECK);
+    }
+}
+
+/// What the bench needs from each type; monomorphized, so the reader's and
+/// writer's loops inline each type's fast path.
+trait Shared: Send + Sync {
+    const NAME: &'static str;
+    fn new(value: Table) -> Self;
+    /// Load the current table and read one row of it.
+    fn read(&self, at: usize) -> u64;
+    /// Run `f` on the table as a writer.
+    fn update(&self, f: fn(&mut Table));
+}
+
+impl Shared for CowCell<Table> {
+    const NAME: &'static str = "arcow::CowCell";
+    fn new(value: Table) -> Self {
+        CowCell::new(value)
+    }
+    #[inline(always)]
+    fn read(&self, at: usize) -> u64 {
+        self.load().read(at)
+    }
+    #[inline(always)]
+    fn update(&self, f: fn(&mut Table)) {
+        CowCell::update(self, f);
+    }
+}
+
+/// Keeps `T` on cache lines of its own (128 bytes: adjacent-line prefetch
+/// pairs 64-byte lines).
+#[repr(align(128))]
+struct Padded<T>(T);
+
+/// Raw `ArcSwap`, writers serialized by a `Mutex` on its own cache line:
+/// `CowCell`'s algorithm written by hand on `Arc`.
+struct SwapCell {
+    value: Padded<ArcSwap<Table>>,
+    writer: Padded<Mutex<()>>,
+}
+
+impl Shared for SwapCell {
+    const NAME: &'static str = "arc_swap::ArcSwap";
+    fn new(value: Table) -> Self {
+        SwapCell {
+            value: Padded(ArcSwap::from_pointee(value)),
+            writer: Padded(Mutex::new(())),
+        }
+    }
+    #[inline(always)]
+    fn read(&self, at: usize) -> u64 {
+        self.value.0.load().read(at)
+    }
+    #[inline(always)]
+    fn update(&self, f: fn(&mut Table)) {
+        let _serialized = self.writer.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = self.value.0.load_full();
+        f(Arc::make_mut(&mut next));
+        self.value.0.store(next);
+    }
+}
+
+/// The same, with the writer `Mutex` right next to the pointer (as in a
+/// plain struct of the two, and as in `CowCell` today).
+struct SwapCellAdjacent {
+    value: ArcSwap<Table>,
+    writer: Mutex<()>,
+}
+
+impl Shared for SwapCellAdjacent {
+    const NAME: &'static str = "arc_swap::ArcSwap (lock adjacent)";
+    fn new(value: Table) -> Self {
+        SwapCellAdjacent {
+            value: ArcSwap::from_pointee(value),
+            writer: Mutex::new(()),
+        }
+    }
+    #[inline(always)]
+    fn read(&self, at: usize) -> u64 {
+        self.value.load().read(at)
+    }
+    #[inline(always)]
+    fn update(&self, f: fn(&mut Table)) {
+        let _serialized = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = self.value.load_full();
+        f(Arc::make_mut(&mut next));
+        self.value.store(next);
+    }
+}
+
+impl Shared for RwLock<Table> {
+    const NAME: &'static str = "std::RwLock";
+    fn new(value: Table) -> Self {
+        RwLock::new(value)
+    }
+    #[inline(always)]
+    fn read(&self, at: usize) -> u64 {
+        self.read().unwrap_or_else(PoisonError::into_inner).read(at)
+    }
+    #[inline(always)]
+    fn update(&self, f: fn(&mut Table)) {
+        f(&mut self.write().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+impl Shared for parking_lot::RwLock<Table> {
+    const NAME: &'static str = "parking_lot::RwLock";
+    fn new(value: Table) -> Self {
+        parking_lot::RwLock::new(value)
+    }
+    #[inline(always)]
+    fn read(&self, at: usize) -> u64 {
+        self.read().read(at)
+    }
+    #[inline(always)]
+    fn update(&self, f: fn(&mut Table)) {
+        f(&mut self.write());
+    }
+}
+
+impl Shared for Mutex<Table> {
+    const NAME: &'static str = "std::Mutex";
+    fn new(value: Table) -> Self {
+        Mutex::new(value)
+    }
+    #[inline(always)]
+    fn read(&self, at: usize) -> u64 {
+        self.lock().unwrap_or_else(PoisonError::into_inner).read(at)
+    }
+    #[inline(always)]
+    fn update(&self, f: fn(&mut Table)) {
+        f(&mut self.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+/// A writer scenario: its name, what one update does, and a description.
+#[derive(Clone, Copy)]
+struct Writer {
+    name: &'static str,
+    work: fn(&mut Table),
+    about: &'static str,
+}
+
+const WRITERS: [Writer; 2] = [
+    Writer {
+        name: "rebuild",
+        work: Table::rebuild,
+        about:
+            "every update recomputes all 64 rows (about 10 µs of work on the value), back to back",
+    },
+    Writer {
+        name: "counter",
+        work: Table::bump,
+        about: "every update increments a counter and one row (a few ns of work), back to back",
+    },
+];
+
+/// The next row a reader reads: walks all rows, a step the compiler cannot
+/// turn into a constant.
+#[inline(always)]
+fn next_row(at: usize) -> usize {
+    (at + 7) % ROWS
+}
+
+/// Histogram bounds: 1 ns to 100 s, 3 significant digits.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds")
+}
+
+/// What one run measured.
+struct Run {
+    reads_per_sec: f64,
+    writes_per_sec: f64,
+    /// Reader latency, per read, in ns (latency runs only).
+    latency: Option<Histogram<u64>>,
+}
+
+/// Runs one reader and one writer on a fresh `S` for `secs`. With `timed`,
+/// the reader times each read and the run returns the histogram.
+fn run<S: Shared>(writer: Writer, timed: bool, secs: f64) -> Run {
+    let shared = S::new(Table::new());
+    let go = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        let reader = s.spawn(|| {
+            while !go.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            let mut at = 0;
+            let mut reads = 0u64;
+            if timed {
+                let mut hist = histogram();
+                while !stop.load(Ordering::Relaxed) {
+                    for _ in 0..64 {
+                        at = next_row(at);
+                        let t0 = Instant::now();
+                        black_box(shared.read(black_box(at)));
+                        let ns = t0.elapsed().as_nanos();
+                        hist.saturating_record(u64::try_from(ns).unwrap_or(u64::MAX).max(1));
+                    }
+                    reads += 64;
+                }
+                (reads, Some(hist))
+            } else {
+                while !stop.load(Ordering::Relaxed) {
+                    for _ in 0..64 {
+                        at = next_row(at);
+                        black_box(shared.read(black_box(at)));
+                    }
+                    reads += 64;
+                }
+                (reads, None)
+            }
+        });
+        let writer = s.spawn(|| {
+            while !go.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            let mut writes = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                shared.update(writer.work);
+                writes += 1;
+            }
+            writes
+        });
+        let t0 = Instant::now();
+        go.store(true, Ordering::Release);
+        thread::sleep(Duration::from_secs_f64(secs));
+        stop.store(true, Ordering::Relaxed);
+        let elapsed = t0.elapsed().as_secs_f64();
+        let (reads, latency) = reader.join().expect("reader panicked");
+        let writes = writer.join().expect("writer panicked");
+        Run {
+            reads_per_sec: reads as f64 / elapsed,
+            writes_per_sec: writes as f64 / elapsed,
+            latency,
+        }
+    })
+}
+
+/// One case's result in one round.
+struct Sample {
+    reads_per_sec: f64,
+    writes_per_sec: f64,
+    /// p50, p99, p99.9, max of reader latency in ns.
+    latency: [f64; 4],
+}
+
+fn sample<S: Shared>(writer: Writer, secs: f64) -> Sample {
+    let throughput = run::<S>(writer, false, secs);
+    let timed = run::<S>(writer, true, secs);
+    let h = timed.latency.expect("a timed run records latency");
+    Sample {
+        reads_per_sec: throughput.reads_per_sec,
+        writes_per_sec: throughput.writes_per_sec,
+        latency: [
+            h.value_at_quantile(0.50) as f64,
+            h.value_at_quantile(0.99) as f64,
+            h.value_at_quantile(0.999) as f64,
+            h.max() as f64,
+        ],
+    }
+}
+
+/// The types, in the order they run and print; `CowCell` first.
+type Case = (&'static str, fn(Writer, f64) -> Sample);
+
+const CASES: [Case; 6] = [
+    (<CowCell<Table> as Shared>::NAME, sample::<CowCell<Table>>),
+    (<SwapCell as Shared>::NAME, sample::<SwapCell>),
+    (
+        <SwapCellAdjacent as Shared>::NAME,
+        sample::<SwapCellAdjacent>,
+    ),
+    (<RwLock<Table> as Shared>::NAME, sample::<RwLock<Table>>),
+    (
+        <parking_lot::RwLock<Table> as Shared>::NAME,
+        sample::<parking_lot::RwLock<Table>>,
+    ),
+    (<Mutex<Table> as Shared>::NAME, sample::<Mutex<Table>>),
+];
+
+/// A target from DESIGN.md: `CowCell` against `anchor` under `writer`.
+struct Target {
+    writer: &'static str,
+    anchor: &'static str,
+    /// Minimum reader throughput ratio, `CowCell / anchor`.
+    min_reads: f64,
+    /// Maximum reader p99.9 ratio, `CowCell / anchor`, if any.
+    max_p999: Option<f64>,
+}
+
+const TARGETS: [Target; 4] = [
+    Target {
+        writer: "rebuild",
+        anchor: "std::RwLock",
+        min_reads: 5.0,
+        max_p999: Some(0.1),
+    },
+    Target {
+        writer: "rebuild",
+        anchor: "parking_lot::RwLock",
+        min_reads: 5.0,
+        max_p999: Some(0.1),
+    },
+    Target {
+        writer: "rebuild",
+        anchor: "arc_swap::ArcSwap",
+        min_reads: 0.9,
+        max_p999: Some(1.5),
+    },
+    Target {
+        writer: "counter",
+        anchor: "arc_swap::ArcSwap",
+        min_reads: 0.8,
+        max_p999: None,
+    },
+];
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Median per-update time of a writer's work alone, single-threaded, in ns.
+fn work_alone(writer: Writer) -> f64 {
+    let mut table = Table::new();
+    let mut times: Vec<f64> = (0..2000)
+        .map(|_| {
+            let t0 = Instant::now();
+            (writer.work)(black_box(&mut table));
+            t0.elapsed().as_nanos() as f64
+        })
+        .collect();
+    median(&mut times)
+}
+
+/// Median cost of the reader's timer alone (two `Instant::now()` calls and a
+/// histogram record around nothing), in ns.
+fn timer_overhead() -> u64 {
+    let mut hist = histogram();
+    for _ in 0..200_000 {
+        let t0 = Instant::now();
+        black_box(());
+        let ns = t0.elapsed().as_nanos();
+        hist.saturating_record(u64::try_from(ns).unwrap_or(u64::MAX).max(1));
+    }
+    hist.value_at_quantile(0.5)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(s) => s
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={s:?} is not a valid value")),
+        Err(_) => default,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let smoke = args.iter().any(|a| a == "--test");
+    let filters: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(String::as_str)
+        .collect();
+    let (secs, rounds) = if smoke {
+        (0.05, 1)
+    } else {
+        (
+            env_or("ARCOW_CONTENTION_SECS", 1.0),
+            env_or("ARCOW_CONTENTION_ROUNDS", 3usize).max(1),
+        )
+    };
+    let selected = |writer: &str, name: &str| {
+        let id = format!("{writer}/{name}");
+        filters.is_empty() || filters.iter().any(|f| id.contains(f))
+    };
+
+    let cores = thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "cell_contention: 1 reader + 1 writer thread, {cores} cores, {secs} s per run, \
+         {rounds} round(s), load average at start {}",
+        load_average()
+    );
+    println!(
+        "timer overhead (two Instant::now + record, median): {} ns, in every latency alike",
+        timer_overhead()
+    );
+
+    for writer in WRITERS {
+        let cases: Vec<&Case> = CASES
+            .iter()
+            .filter(|(name, _)| selected(writer.name, name))
+            .collect();
+        if cases.is_empty() {
+            continue;
+        }
+        println!(
+            "\nwriter `{}`: {}; the work alone takes {:.2} µs per update",
+            writer.name,
+            writer.about,
+            work_alone(writer) / 1000.0
+        );
+        // samples[case][round]
+        let mut samples: Vec<Vec<Sample>> = cases.iter().map(|_| Vec::new()).collect();
+        for _ in 0..rounds {
+            for (case, out) in cases.iter().zip(&mut samples) {
+                out.push((case.1)(writer, secs));
+            }
+        }
+
+        println!(
+            "{:<36} {:>12} {:>10} {:>9} {:>9} {:>9} {:>11}",
+            "type", "reads/s", "writes/s", "p50 ns", "p99 ns", "p99.9 ns", "max ns"
+        );
+        for (case, runs) in cases.iter().zip(&samples) {
+            let med =
+                |f: &dyn Fn(&Sample) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
+            println!(
+                "{:<36} {:>12.0} {:>10.0} {:>9.0} {:>9.0} {:>9.0} {:>11.0}",
+                case.0,
+                med(&|s| s.reads_per_sec),
+                med(&|s| s.writes_per_sec),
+                med(&|s| s.latency[0]),
+                med(&|s| s.latency[1]),
+                med(&|s| s.latency[2]),
+                med(&|s| s.latency[3]),
+            );
+        }
+
+        // Ratios of CowCell to each anchor, median over rounds.
+        let Some(cow) = cases.iter().position(|c| c.0 == "arcow::CowCell") else {
+            continue;
+        };
+        println!(
+            "{:<36} {:>12} {:>12} {:>12}  target",
+            "CowCell / anchor", "reads/s", "p99 ns", "p99.9 ns"
+        );
+        for (i, case) in cases.iter().enumerate() {
+            if i == cow {
+                continue;
+            }
+            let ratio = |f: &dyn Fn(&Sample) -> f64| {
+                median(
+                    &mut samples[cow]
+                        .iter()
+                        .zip(&samples[i])
+                        .map(|(c, a)| f(c) / f(a))
+                        .collect::<Vec<_>>(),
+                )
+            };
+            let reads = ratio(&|s| s.reads_per_sec);
+            let p99 = ratio(&|s| s.latency[1]);
+            let p999 = ratio(&|s| s.latency[2]);
+            let verdict = TARGETS
+                .iter()
+                .find(|t| t.writer == writer.name && t.anchor == case.0)
+                .map_or_else(String::new, |t| {
+                    let reads_ok = reads >= t.min_reads;
+                    let p999_ok = t.max_p999.is_none_or(|m| p999 <= m);
+                    let want = match t.max_p999 {
+                        Some(m) => format!("reads >= {}x, p99.9 <= {}x", t.min_reads, m),
+                        None => format!("reads >= {}x", t.min_reads),
+                    };
+                    let met = if reads_ok && p999_ok {
+                        "met"
+                    } else {
+                        "NOT met"
+                    };
+                    format!("{want}: {met}")
+                });
+            println!(
+                "{:<36} {:>11.2}x {:>11.3}x {:>11.3}x  {}",
+                case.0, reads, p99, p999, verdict
+            );
+        }
+    }
+    println!("\nload average at end {}", load_average());
+}
