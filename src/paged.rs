@@ -356,9 +356,13 @@ impl<T: Clone> PagedCowVec<T> {
     /// assert_eq!((a[10], b[10]), (99, 10));
     /// ```
     pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        if index >= self.len {
+            // Checked first: out of bounds copies nothing.
+            return None;
+        }
         let tree_len = self.tree_len();
         if index >= tree_len {
-            return self.tail.make_mut().get_mut(index - tree_len);
+            return Some(&mut self.tail.make_mut()[index - tree_len]);
         }
         let mut shift = self.root_shift();
         let mut node = &mut self.root;

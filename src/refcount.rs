@@ -70,7 +70,7 @@ impl RefCount {
         if self.0.fetch_sub(1, RELEASE_DEC) != 1 {
             return false;
         }
-        acquire_fence();
+        acquire_fence(&self.0);
         true
     }
 
@@ -98,10 +98,19 @@ impl RefCount {
 /// The Acquire fence of the drop path.
 /// Acquire: pairs with the Release decrements of every other handle, so all
 /// their uses of the value happen-before the free that follows.
+///
+/// ThreadSanitizer does not model fences, so the sanitizer build
+/// (`--cfg arcow_tsan`, set by `scripts/sanitizers`) uses an Acquire load of
+/// the count instead, as `std::sync::Arc` does under TSan: it reads the value
+/// our decrement wrote, whose release sequence holds every earlier Release
+/// decrement, so it synchronizes with all of them just as the fence does.
 #[inline]
-fn acquire_fence() {
-    #[cfg(not(arcow_weaken = "drop_fence"))]
+#[allow(unused_variables)]
+fn acquire_fence(count: &AtomicUsize) {
+    #[cfg(not(any(arcow_weaken = "drop_fence", arcow_tsan)))]
     fence(Ordering::Acquire);
+    #[cfg(all(arcow_tsan, not(arcow_weaken = "drop_fence")))]
+    count.load(Ordering::Acquire);
     #[cfg(arcow_weaken = "drop_fence")]
     let _ = fence;
 }

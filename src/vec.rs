@@ -787,7 +787,7 @@ impl<T: Clone> CowVec<T> {
 
     /// Makes sure at least `additional` more elements fit without another
     /// allocation. On a shared buffer this is the one copy, sized for the
-    /// result.
+    /// result; `reserve(0)` does nothing.
     ///
     /// # Panics
     ///
@@ -801,13 +801,14 @@ impl<T: Clone> CowVec<T> {
     /// assert!(v.capacity() >= 11);
     /// ```
     pub fn reserve(&mut self, additional: usize) {
+        if additional == 0 {
+            // Nothing to make room for: no copy even if shared (as `Vec`).
+            return;
+        }
         let needed = self
             .len
             .checked_add(additional)
             .unwrap_or_else(|| capacity_overflow());
-        if needed == 0 {
-            return;
-        }
         self.reserve_unique(needed);
     }
 
