@@ -8,6 +8,18 @@
 //! |---|---|---|
 //! | [`Cow<T>`] | one-word pointer to `{count, value}`; `clone` is one atomic increment; [`Cow::make_mut`] clones `T` only when shared | `Arc<T>` + `Arc::make_mut`, `triomphe::Arc<T>` |
 //! | [`CowVec<T>`] | two-word handle `(ptr, len)` to `{count, capacity, [T]}`; `clone` is O(1); the first write while shared copies the buffer once | `Vec<T>` behind an `Arc`, `Arc<[T]>`, `ecow::EcoVec<T>` |
+//! | `CowCell<T>` (feature `std`) | a `Cow<T>` in an `arc_swap::ArcSwapAny`: wait-free `load`, owned `snapshot`, serialized clone-modify-publish `update` | `Arc<RwLock<T>>`, `Arc<Mutex<T>>` for read-mostly data |
+//! | [`PagedCowVec<T>`] | refcounted ~4 KiB pages under a shallow refcounted tree; a write to a snapshot copies one page and its path | `imbl::Vector`, a `Vec` snapshotted often and written a little |
+//!
+//! # Why not `Arc<RwLock<T>>`?
+//!
+//! | | `Arc<RwLock<T>>` | `CowCell<T>` |
+//! |---|---|---|
+//! | a read | takes the lock; waits while a writer holds it | wait-free; never waits |
+//! | a long read (across `.await`) | blocks writers, guard not `Send` | `snapshot()`: an owned `Cow<T>`, `Send + Sync` |
+//! | a write | in place, no copy | clones `T` once (shallow if `T` is built of `Cow`/`CowVec`) |
+//! | a panicking writer | poisons the lock | publishes nothing; no poisoning |
+//! | best for | write-heavy data, big in-place updates | read-mostly data |
 //!
 //! `arcow::Cow` is not [`std::borrow::Cow`](alloc::borrow::Cow): that one is
 //! an enum of a borrowed or an owned value; this one is a shared owned value
@@ -31,14 +43,17 @@
 //!
 //! # Features
 //!
-//! - `std` (default): `unsafe impl arc_swap::RefCnt for Cow<T>`. Without it the
-//!   crate is `#![no_std]` and needs only `alloc`.
-//! - `serde`: `Serialize` and `Deserialize` for [`Cow`], by value.
+//! - `std` (default): `CowCell`, `io::Write` for `CowVec<u8>`, and
+//!   `unsafe impl arc_swap::RefCnt for Cow<T>`. Without it the crate is
+//!   `#![no_std]` and needs only `alloc`.
+//! - `serde`: `Serialize` and `Deserialize` for [`Cow`] and [`CowVec`], by value.
 //!
 //! # Guarantees
 //!
 //! - `size_of::<Cow<T>>() == size_of::<usize>()`, and the same for
 //!   `Option<Cow<T>>`; the header in front of the value is one `usize`.
+//! - `size_of::<CowVec<T>>() == 2 * size_of::<usize>()`, and the same for
+//!   `Option<CowVec<T>>`; an empty `CowVec` owns no allocation.
 //! - No weak references: a unique handle is one Acquire load away from
 //!   `&mut T`, with no compare-exchange.
 //! - Every ordering and every `unsafe` block is argued in `docs/safety.md`
