@@ -480,7 +480,13 @@ impl<T: Clone> PagedCowVec<T> {
     }
 
     /// Shortens the vector to `len` elements; does nothing if it is not
-    /// longer. Whole pages past the end are let go, never copied.
+    /// longer. Whole pages past the end are let go, never copied; the page
+    /// that becomes the last one is copied if it is shared (at most one
+    /// page).
+    ///
+    /// If that copy's `T::clone` panics, the vector is left unchanged. The
+    /// elements removed are dropped at the very end, after the vector is
+    /// already in its new state, so a panicking `Drop` leaves it truncated.
     ///
     /// # Examples
     ///
@@ -491,23 +497,38 @@ impl<T: Clone> PagedCowVec<T> {
     /// assert_eq!(v.iter().last(), Some(&512));
     /// ```
     pub fn truncate(&mut self, len: usize) {
-        while self.len > len {
-            let tree_len = self.tree_len();
-            if len >= tree_len {
-                self.tail.truncate(len - tree_len);
-                self.len = len;
-            } else {
-                // Drop the whole tail and take the tree's last page.
-                self.len = tree_len;
-                self.tail = CowVec::new();
-                if self.depth > 0 {
-                    self.tail = self.pop_page();
-                }
-            }
+        if len >= self.len {
+            return;
         }
-        if self.tail.is_empty() && self.depth > 0 {
-            self.tail = self.pop_page();
+        if len == 0 {
+            self.clear();
+            return;
         }
+        let tree_len = self.tree_len();
+        if len > tree_len {
+            // The last page stays the last page.
+            self.tail.truncate(len - tree_len);
+            self.len = len;
+            return;
+        }
+        // The new last page is in the tree. Build it first: this is the only
+        // step that clones, and nothing has changed yet if it panics.
+        let page_start = (len - 1) & !Self::PAGE_MASK;
+        let mut new_tail = self.tree_page(page_start).clone();
+        new_tail.truncate(len - page_start);
+        // Unhook the pages from `page_start` on. Nothing below drops a `T`:
+        // the pages go to `removed`, dropped once the vector is consistent.
+        let mut removed = Vec::new();
+        removed.push(mem::take(&mut self.tail));
+        self.len = tree_len;
+        while self.len > page_start {
+            let page = self.pop_page();
+            self.len -= page.len();
+            removed.push(page);
+        }
+        self.tail = new_tail;
+        self.len = len;
+        drop(removed);
     }
 
     /// Copies the elements into a `Vec`.
