@@ -43,7 +43,8 @@
 //!
 //! Run: `cargo bench --bench cell_contention` (1 s per run, 3 rounds).
 //! Options: `ARCOW_CONTENTION_SECS=2` (seconds per run),
-//! `ARCOW_CONTENTION_ROUNDS=5`; any argument that does not start with `--`
+//! `ARCOW_CONTENTION_ROUNDS=5`, `ARCOW_CONTENTION_VERBOSE=1` (print every
+//! round's numbers too); any argument that does not start with `--`
 //! is a filter on `<writer>/<type>` (e.g. `rebuild/` or `CowCell`).
 //! Smoke run (50 ms per run, 1 round): `cargo bench --bench cell_contention -- --test`.
 //!
@@ -512,6 +513,7 @@ fn main() {
             env_or("ARCOW_CONTENTION_ROUNDS", 3usize).max(1),
         )
     };
+    let verbose = env_or("ARCOW_CONTENTION_VERBOSE", 0u8) != 0;
     let selected = |writer: &str, name: &str| {
         let id = format!("{writer}/{name}");
         filters.is_empty() || filters.iter().any(|f| id.contains(f))
@@ -544,9 +546,22 @@ fn main() {
         );
         // samples[case][round]
         let mut samples: Vec<Vec<Sample>> = cases.iter().map(|_| Vec::new()).collect();
-        for _ in 0..rounds {
+        for round in 0..rounds {
             for (case, out) in cases.iter().zip(&mut samples) {
-                out.push((case.1)(writer, secs));
+                let s = (case.1)(writer, secs);
+                if verbose {
+                    println!(
+                        "  round {round} {:<36} {:>12.0} {:>10.0} {:>9.0} {:>9.0} {:>9.0} {:>11.0}",
+                        case.0,
+                        s.reads_per_sec,
+                        s.writes_per_sec,
+                        s.latency[0],
+                        s.latency[1],
+                        s.latency[2],
+                        s.latency[3]
+                    );
+                }
+                out.push(s);
             }
         }
 
