@@ -37,7 +37,17 @@
 //! read alone with two `Instant::now()` calls and records the difference in
 //! an HDR histogram; the same code for every type, so the timer's own cost,
 //! printed as "timer overhead", is in every number alike). The writer's rate
-//! is from the throughput run. Cases run in rounds (every type once per
+//! is from the throughput run.
+//!
+//! Per-read percentiles undercount a reader that blocks: while it waits for
+//! a lock it issues no reads, so one read of 20 µs sits among thousands of
+//! fast ones and can fall below p99.9 ("coordinated omission"). The column
+//! `p99.9 CO` corrects for that the usual way (HdrHistogram's
+//! `clone_correct`): as if a read were due every microsecond, so a read that
+//! took `t` also stands for the reads that would have queued behind it (`t - 1
+//! µs`, `t - 2 µs`, ...). One microsecond is conservative (the reader issues a
+//! read every 30 to 100 ns); it leaves the wait-free types' numbers almost
+//! unchanged. Cases run in rounds (every type once per
 //! round, in turn) and the tables give the median over rounds; ratios are the
 //! median over rounds of each round's ratio.
 //!
@@ -291,6 +301,10 @@ fn next_row(at: usize) -> usize {
     (at + 7) % ROWS
 }
 
+/// The expected interval between reads for the coordinated-omission
+/// correction (see the module docs), in ns.
+const CO_INTERVAL_NS: u64 = 1_000;
+
 /// Histogram bounds: 1 ns to 100 s, 3 significant digits.
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds")
@@ -371,14 +385,16 @@ fn run<S: Shared>(writer: Writer, timed: bool, secs: f64) -> Run {
 struct Sample {
     reads_per_sec: f64,
     writes_per_sec: f64,
-    /// p50, p99, p99.9, max of reader latency in ns.
-    latency: [f64; 4],
+    /// p50, p99, p99.9, max of reader latency in ns, and p99.9 corrected
+    /// for coordinated omission.
+    latency: [f64; 5],
 }
 
 fn sample<S: Shared>(writer: Writer, secs: f64) -> Sample {
     let throughput = run::<S>(writer, false, secs);
     let timed = run::<S>(writer, true, secs);
     let h = timed.latency.expect("a timed run records latency");
+    let corrected = h.clone_correct(CO_INTERVAL_NS);
     Sample {
         reads_per_sec: throughput.reads_per_sec,
         writes_per_sec: throughput.writes_per_sec,
@@ -387,6 +403,7 @@ fn sample<S: Shared>(writer: Writer, secs: f64) -> Sample {
             h.value_at_quantile(0.99) as f64,
             h.value_at_quantile(0.999) as f64,
             h.max() as f64,
+            corrected.value_at_quantile(0.999) as f64,
         ],
     }
 }
@@ -551,14 +568,15 @@ fn main() {
                 let s = (case.1)(writer, secs);
                 if verbose {
                     println!(
-                        "  round {round} {:<36} {:>12.0} {:>10.0} {:>9.0} {:>9.0} {:>9.0} {:>11.0}",
+                        "  round {round} {:<36} {:>12.0} {:>10.0} {:>9.0} {:>9.0} {:>9.0} {:>11.0} {:>11.0}",
                         case.0,
                         s.reads_per_sec,
                         s.writes_per_sec,
                         s.latency[0],
                         s.latency[1],
                         s.latency[2],
-                        s.latency[3]
+                        s.latency[3],
+                        s.latency[4]
                     );
                 }
                 out.push(s);
@@ -566,14 +584,14 @@ fn main() {
         }
 
         println!(
-            "{:<36} {:>12} {:>10} {:>9} {:>9} {:>9} {:>11}",
-            "type", "reads/s", "writes/s", "p50 ns", "p99 ns", "p99.9 ns", "max ns"
+            "{:<36} {:>12} {:>10} {:>9} {:>9} {:>9} {:>11} {:>11}",
+            "type", "reads/s", "writes/s", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "p99.9 CO"
         );
         for (case, runs) in cases.iter().zip(&samples) {
             let med =
                 |f: &dyn Fn(&Sample) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
             println!(
-                "{:<36} {:>12.0} {:>10.0} {:>9.0} {:>9.0} {:>9.0} {:>11.0}",
+                "{:<36} {:>12.0} {:>10.0} {:>9.0} {:>9.0} {:>9.0} {:>11.0} {:>11.0}",
                 case.0,
                 med(&|s| s.reads_per_sec),
                 med(&|s| s.writes_per_sec),
@@ -581,6 +599,7 @@ fn main() {
                 med(&|s| s.latency[1]),
                 med(&|s| s.latency[2]),
                 med(&|s| s.latency[3]),
+                med(&|s| s.latency[4]),
             );
         }
 
@@ -589,8 +608,8 @@ fn main() {
             continue;
         };
         println!(
-            "{:<36} {:>12} {:>12} {:>12}  target",
-            "CowCell / anchor", "reads/s", "p99 ns", "p99.9 ns"
+            "{:<36} {:>9} {:>9} {:>9} {:>9}  target",
+            "CowCell / anchor", "reads/s", "p99", "p99.9", "p99.9 CO"
         );
         for (i, case) in cases.iter().enumerate() {
             if i == cow {
@@ -608,26 +627,27 @@ fn main() {
             let reads = ratio(&|s| s.reads_per_sec);
             let p99 = ratio(&|s| s.latency[1]);
             let p999 = ratio(&|s| s.latency[2]);
+            let p999_co = ratio(&|s| s.latency[4]);
             let verdict = TARGETS
                 .iter()
                 .find(|t| t.writer == writer.name && t.anchor == case.0)
                 .map_or_else(String::new, |t| {
-                    let reads_ok = reads >= t.min_reads;
-                    let p999_ok = t.max_p999.is_none_or(|m| p999 <= m);
-                    let want = match t.max_p999 {
-                        Some(m) => format!("reads >= {}x, p99.9 <= {}x", t.min_reads, m),
-                        None => format!("reads >= {}x", t.min_reads),
-                    };
-                    let met = if reads_ok && p999_ok {
-                        "met"
-                    } else {
-                        "NOT met"
-                    };
-                    format!("{want}: {met}")
+                    let ok = |yes: bool| if yes { "met" } else { "NOT met" };
+                    match t.max_p999 {
+                        Some(m) => format!(
+                            "reads >= {}x: {}; p99.9 <= {}x: {} per read, {} CO-corrected",
+                            t.min_reads,
+                            ok(reads >= t.min_reads),
+                            m,
+                            ok(p999 <= m),
+                            ok(p999_co <= m)
+                        ),
+                        None => format!("reads >= {}x: {}", t.min_reads, ok(reads >= t.min_reads)),
+                    }
                 });
             println!(
-                "{:<36} {:>11.2}x {:>11.3}x {:>11.3}x  {}",
-                case.0, reads, p99, p999, verdict
+                "{:<36} {:>8.2}x {:>8.3}x {:>8.3}x {:>8.3}x  {}",
+                case.0, reads, p99, p999, p999_co, verdict
             );
         }
     }
