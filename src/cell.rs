@@ -319,15 +319,20 @@ impl<T> CowCell<T> {
     where
         T: Clone,
     {
-        let _mark = WriterMark::enter(self.addr());
-        let _serialized = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        // The cell keeps its own handle, so `next` is shared and `make_mut`
-        // clones `T` exactly once, straight into a new allocation.
-        let mut next = self.slot.load_full();
-        let out = f(Cow::make_mut(&mut next));
-        // Only a finished value is published; the old one is dropped when
-        // its last reader lets go.
-        drop(self.slot.swap(next));
+        let (out, old) = {
+            let _mark = WriterMark::enter(self.addr());
+            let _serialized = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            // The cell keeps its own handle, so `next` is shared and
+            // `make_mut` clones `T` exactly once, straight into a new
+            // allocation.
+            let mut next = self.slot.load_full();
+            let out = f(Cow::make_mut(&mut next));
+            // Only a finished value is published.
+            (out, self.slot.swap(next))
+        };
+        // The replaced value is let go outside the writer lock, so its drop
+        // (if this was its last handle) does not hold up other writers.
+        drop(old);
         out
     }
 
