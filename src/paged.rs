@@ -511,11 +511,18 @@ impl<T: Clone> PagedCowVec<T> {
             self.len = len;
             return;
         }
-        // The new last page is in the tree. Build it first: this is the only
-        // step that clones, and nothing has changed yet if it panics.
+        // The new last page is in the tree. If the vector shares it (or any
+        // node above it), build the truncated copy first: the only step that
+        // clones, and nothing has changed yet if it panics. If the vector
+        // owns the whole path, it is truncated in place, with no clone.
         let page_start = (len - 1) & !Self::PAGE_MASK;
-        let mut new_tail = self.tree_page(page_start).clone();
-        new_tail.truncate(len - page_start);
+        let copied = if self.path_is_unique(page_start) {
+            None
+        } else {
+            let mut page = self.tree_page(page_start).clone();
+            page.truncate(len - page_start);
+            Some(page)
+        };
         // Unhook the pages from `page_start` on. Nothing below drops a `T`:
         // the pages go to `removed`, dropped once the vector is consistent.
         let mut removed = Vec::new();
@@ -526,9 +533,39 @@ impl<T: Clone> PagedCowVec<T> {
             self.len -= page.len();
             removed.push(page);
         }
-        self.tail = new_tail;
-        self.len = len;
+        // The last page removed is the one at `page_start`.
+        let owned_page = removed.pop();
+        self.tail = match copied {
+            Some(page) => page,
+            None => owned_page.unwrap_or_default(),
+        };
+        self.len = page_start + self.tail.len();
         drop(removed);
+        // Unique: cut the page in place (its length first, as CowVec does).
+        self.len = len;
+        self.tail.truncate(len - page_start);
+    }
+
+    /// Does this vector alone own the page holding tree element `index` and
+    /// every inner node above it? Then writing it copies nothing.
+    fn path_is_unique(&self, index: usize) -> bool {
+        if !self.root.is_unique() {
+            return false;
+        }
+        let mut node: &CowVec<Node<T>> = &self.root;
+        let mut shift = self.root_shift();
+        loop {
+            match &node[(index >> shift) & FANOUT_MASK] {
+                Node::Inner(children) => {
+                    if !children.is_unique() {
+                        return false;
+                    }
+                    node = children;
+                    shift -= FANOUT_BITS;
+                }
+                Node::Page(page) => return page.is_unique(),
+            }
+        }
     }
 
     /// Copies the elements into a `Vec`.

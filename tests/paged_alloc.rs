@@ -1,0 +1,451 @@
+//! Allocation accounting for `PagedCowVec<T>`, with a counting global
+//! allocator.
+//!
+//! The counters are thread-local: libtest runs each test on its own thread,
+//! so tests running in parallel never see each other's allocations. Each
+//! check measures only the region it cares about ([`measure`]); assertions,
+//! which may format and allocate, stay outside it.
+//!
+//! Shown here: an empty vector owns nothing; `clone` and reads allocate
+//! nothing; a write to a shared 1M-element `u64` vector allocates exactly one
+//! page and the two inner nodes on its path (the contract: one page plus at
+//! most 8 KiB of inner nodes); a second write to that page allocates nothing,
+//! and a write to another page under the same (now unique) inner nodes
+//! allocates only that page; dropping the last handle frees everything.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use arcow::PagedCowVec;
+
+// ---------------------------------------------------------------------------
+// The counting allocator
+// ---------------------------------------------------------------------------
+
+/// How many allocation sizes [`SIZES`] remembers.
+const KEEP: usize = 8;
+
+thread_local! {
+    // `const` initializers and `Cell`s of `Copy` data (no destructor):
+    // touching these never allocates and never fails, even in thread
+    // teardown.
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static DEALLOCS: Cell<usize> = const { Cell::new(0) };
+    static REALLOCS: Cell<usize> = const { Cell::new(0) };
+    static ALLOC_BYTES: Cell<usize> = const { Cell::new(0) };
+    static DEALLOC_BYTES: Cell<usize> = const { Cell::new(0) };
+    /// The sizes of the first [`KEEP`] allocations since [`SIZES_LEN`] was
+    /// reset.
+    static SIZES: Cell<[usize; KEEP]> = const { Cell::new([0; KEEP]) };
+    static SIZES_LEN: Cell<usize> = const { Cell::new(0) };
+}
+
+fn bump(counter: &'static std::thread::LocalKey<Cell<usize>>, by: usize) {
+    // `try_with`: never panic inside the allocator.
+    let _ = counter.try_with(|c| c.set(c.get() + by));
+}
+
+fn record_alloc(size: usize) {
+    bump(&ALLOCS, 1);
+    bump(&ALLOC_BYTES, size);
+    let _ = SIZES_LEN.try_with(|n| {
+        let i = n.get();
+        if i < KEEP {
+            let _ = SIZES.try_with(|s| {
+                let mut a = s.get();
+                a[i] = size;
+                s.set(a);
+            });
+        }
+        n.set(i + 1);
+    });
+}
+
+/// `System`, counting what it does on the calling thread. A `realloc` counts
+/// as neither an allocation nor a free, but its bytes count as both: the old
+/// size freed, the new size allocated.
+struct Counting;
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees are ours; the counting only touches
+// thread-local `Cell`s, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        record_alloc(layout.size());
+        // SAFETY: forwarded; the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        record_alloc(layout.size());
+        // SAFETY: forwarded; the caller upholds `alloc_zeroed`'s contract.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        bump(&DEALLOCS, 1);
+        bump(&DEALLOC_BYTES, layout.size());
+        // SAFETY: forwarded; `ptr` was allocated by `System` (through us)
+        // with this `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        bump(&REALLOCS, 1);
+        bump(&DEALLOC_BYTES, layout.size());
+        bump(&ALLOC_BYTES, new_size);
+        // SAFETY: forwarded; the caller upholds `realloc`'s contract, and
+        // `ptr` was allocated by `System` (through us) with `layout`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// What the allocator did on this thread during one [`measure`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Stats {
+    allocs: usize,
+    deallocs: usize,
+    reallocs: usize,
+    alloc_bytes: usize,
+    dealloc_bytes: usize,
+}
+
+impl Stats {
+    fn now() -> Stats {
+        Stats {
+            allocs: ALLOCS.with(Cell::get),
+            deallocs: DEALLOCS.with(Cell::get),
+            reallocs: REALLOCS.with(Cell::get),
+            alloc_bytes: ALLOC_BYTES.with(Cell::get),
+            dealloc_bytes: DEALLOC_BYTES.with(Cell::get),
+        }
+    }
+
+    fn since(self, before: Stats) -> Stats {
+        Stats {
+            allocs: self.allocs - before.allocs,
+            deallocs: self.deallocs - before.deallocs,
+            reallocs: self.reallocs - before.reallocs,
+            alloc_bytes: self.alloc_bytes - before.alloc_bytes,
+            dealloc_bytes: self.dealloc_bytes - before.dealloc_bytes,
+        }
+    }
+
+    /// Nothing allocated, nothing freed.
+    const NONE: Stats = Stats {
+        allocs: 0,
+        deallocs: 0,
+        reallocs: 0,
+        alloc_bytes: 0,
+        dealloc_bytes: 0,
+    };
+
+    /// Everything allocated was freed again.
+    fn balanced(&self) -> bool {
+        self.allocs == self.deallocs && self.alloc_bytes == self.dealloc_bytes
+    }
+}
+
+/// Runs `f` and returns its result, what it did to the allocator on this
+/// thread, and the sizes of its first [`KEEP`] allocations.
+fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats, Vec<usize>) {
+    SIZES_LEN.with(|n| n.set(0));
+    let before = Stats::now();
+    let r = f();
+    let after = Stats::now();
+    let n = SIZES_LEN.with(Cell::get).min(KEEP);
+    let sizes = SIZES.with(Cell::get)[..n].to_vec();
+    (r, after.since(before), sizes)
+}
+
+// ---------------------------------------------------------------------------
+// Sizes
+// ---------------------------------------------------------------------------
+
+/// A buffer's header: the refcount and the capacity, one word each.
+const HEADER: usize = 2 * std::mem::size_of::<usize>();
+/// The bytes of an inner node holding `children` children: the header and
+/// one `Node` (an enum of two two-word `CowVec`s: three words) a child.
+const fn node_bytes(children: usize) -> usize {
+    HEADER + children * 3 * std::mem::size_of::<usize>()
+}
+/// The bytes of a full page of `T`.
+const fn page_bytes<T>() -> usize {
+    HEADER + PagedCowVec::<T>::page_elems() * std::mem::size_of::<T>()
+}
+/// The contract's bound on a write to a shared 1M-element vector: one page
+/// (4 KiB of elements and its header) plus at most 8 KiB of inner nodes.
+const WRITE_BOUND: usize = 4096 + HEADER + 8 * 1024;
+
+/// A 4 KiB element: one per page, so a tree of more than 64 pages (two inner
+/// levels) is cheap enough for Miri.
+#[derive(Clone, Debug, PartialEq)]
+struct Big([u64; 512]);
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[test]
+fn empty_vectors_own_nothing() {
+    let (v, s, _) = measure(|| {
+        let a: PagedCowVec<u64> = PagedCowVec::new();
+        let b: PagedCowVec<u64> = PagedCowVec::default();
+        let c: PagedCowVec<u64> = std::iter::empty().collect();
+        let d = PagedCowVec::from(Vec::<u64>::new());
+        let e = a.clone();
+        (a, b, c, d, e)
+    });
+    assert_eq!(s, Stats::NONE);
+    let (_, s, _) = measure(|| drop(v));
+    assert_eq!(s, Stats::NONE);
+    let (_, s, _) = measure(|| {
+        let mut v: PagedCowVec<u64> = (0..2000).collect();
+        v.clear();
+        v
+    });
+    assert!(s.balanced(), "clear frees every page: {s:?}");
+}
+
+/// Builds a shared vector of `n` elements, then writes `index` through
+/// `set` on one handle and reports what that allocated.
+fn shared_write<T: Clone>(v: &PagedCowVec<T>, index: usize, value: T) -> (Stats, Vec<usize>) {
+    let mut w = v.clone();
+    let (old, s, sizes) = measure(|| w.set(index, value));
+    drop(old);
+    assert!(!w.ptr_eq(v));
+    (s, sizes)
+}
+
+/// The write checks for a vector whose tree has two inner levels: each tree
+/// index allocates the page and two inner nodes (`root` with
+/// `root_children` children, a full level-1 node of 64); the tail allocates
+/// one copy of itself.
+fn check_writes<T: Clone + PartialEq + std::fmt::Debug>(
+    name: &str,
+    v: &mut PagedCowVec<T>,
+    make: impl Fn(usize) -> T,
+) {
+    let n = v.len();
+    let pe = PagedCowVec::<T>::page_elems();
+    let tree_pages = (n - 1) / pe; // the tail holds 1..=pe
+    let root_children = tree_pages.div_ceil(64);
+    assert!(root_children >= 2, "{name}: the tree has two inner levels");
+    let page = page_bytes::<T>();
+
+    // Clone: nothing.
+    let (c, s, _) = measure(|| v.clone());
+    assert_eq!(s, Stats::NONE, "{name}: clone");
+    let (_, s, _) = measure(|| drop(c));
+    assert_eq!(s, Stats::NONE, "{name}: drop of a clone");
+
+    // A write into the tree of a shared vector: the page, a level-1 node and
+    // the root, nothing freed (the snapshot keeps the old ones).
+    for index in [0, pe * 64 - 1, pe * 64, tree_pages * pe - 1] {
+        // A full level-1 node has 64 children; the last one may have fewer.
+        let level1 = if index / pe / 64 == tree_pages / 64 && !tree_pages.is_multiple_of(64) {
+            tree_pages % 64
+        } else {
+            64
+        };
+        let (s, sizes) = shared_write(v, index, make(7));
+        let mut expected = vec![node_bytes(root_children), node_bytes(level1), page];
+        let mut got = sizes.clone();
+        expected.sort_unstable();
+        got.sort_unstable();
+        println!(
+            "{name}: set({index}) on a shared vector of {n}: {} allocations, {} bytes \
+             (sizes {sizes:?}: root {} + level-1 node {} + page {})",
+            s.allocs,
+            s.alloc_bytes,
+            node_bytes(root_children),
+            node_bytes(level1),
+            page,
+        );
+        assert_eq!(
+            s.allocs, 3,
+            "{name}: set({index}): one page and two inner nodes"
+        );
+        assert_eq!((s.deallocs, s.reallocs), (0, 0), "{name}: set({index})");
+        assert_eq!(got, expected, "{name}: set({index}): sizes");
+        assert_eq!(s.alloc_bytes, expected.iter().sum::<usize>());
+    }
+
+    // The tail: one copy of it, sized for it.
+    let tail_len = n - tree_pages * pe;
+    let (s, sizes) = shared_write(v, n - 1, make(8));
+    println!(
+        "{name}: set({}) (the last page, {tail_len} elements) on a shared vector: \
+         {} allocation(s), sizes {sizes:?}",
+        n - 1,
+        s.allocs
+    );
+    assert_eq!(s.allocs, 1, "{name}: a write to the tail copies the tail");
+    assert_eq!(s.alloc_bytes, HEADER + tail_len * std::mem::size_of::<T>());
+
+    // On one handle: the first write copies, the second to the same page
+    // allocates nothing, a write to another page under the same inner nodes
+    // allocates that page only.
+    let snapshot = v.clone();
+    let (_, first, _) = measure(|| v.set(0, make(1)));
+    let (_, second, _) = measure(|| v.set(pe - 1, make(2)));
+    let (_, via_get_mut, _) = measure(|| *v.get_mut(pe / 2).unwrap() = make(3));
+    let (_, other_page, sizes) = measure(|| v.set(pe, make(4)));
+    println!(
+        "{name}: first write {first:?}; second write to that page {second:?}; \
+         another page under the same nodes: {other_page:?} {sizes:?}"
+    );
+    assert_eq!(first.allocs, 3, "{name}: the first write");
+    assert_eq!(
+        second,
+        Stats::NONE,
+        "{name}: a second write to the same page"
+    );
+    assert_eq!(via_get_mut, Stats::NONE, "{name}: get_mut on the same page");
+    assert_eq!(
+        other_page.allocs, 1,
+        "{name}: another page under unique nodes"
+    );
+    assert_eq!(sizes, [page]);
+    assert_eq!(other_page.alloc_bytes, page);
+    assert_eq!(v[pe / 2], make(3));
+    assert_eq!(v[pe], make(4));
+    assert_eq!(snapshot[0], make(0));
+    assert_eq!(snapshot[pe], make(pe));
+    drop(snapshot);
+}
+
+/// The contract's case: 1M `u64`s. Under Miri, the same shape (a tree of
+/// two inner levels) with a 1-element page.
+#[test]
+fn write_to_shared_1m_vector_copies_one_page_and_its_path() {
+    if cfg!(miri) {
+        let mut v: PagedCowVec<Big> = (0..64 + 6).map(|i| Big([i as u64; 512])).collect();
+        check_writes("Big x70 (Miri)", &mut v, |i| Big([i as u64; 512]));
+        return;
+    }
+    let n = 1_000_000;
+    let mut v: PagedCowVec<u64> = (0..n as u64).collect();
+    assert_eq!(PagedCowVec::<u64>::page_elems(), 512);
+    let mut w = v.clone();
+    let (_, s, sizes) = measure(|| w.set(123_456, 0));
+    println!(
+        "1M u64: set(123456) on a shared vector: {} allocations, {} bytes, sizes {sizes:?} \
+         (bound {WRITE_BOUND})",
+        s.allocs, s.alloc_bytes
+    );
+    assert_eq!(s.allocs, 3, "one page and two inner nodes");
+    assert!(s.alloc_bytes <= WRITE_BOUND, "{} bytes", s.alloc_bytes);
+    assert!(sizes.contains(&(HEADER + 4096)), "a 4 KiB page: {sizes:?}");
+    drop(w);
+    check_writes("1M u64", &mut v, |i| i as u64);
+}
+
+/// `Big` (1 element a page) with two inner levels, in both modes.
+#[test]
+fn write_to_shared_big_vector_copies_one_page_and_its_path() {
+    let n = if cfg!(miri) { 64 + 6 } else { 3 * 64 + 6 };
+    let mut v: PagedCowVec<Big> = (0..n).map(|i| Big([i as u64; 512])).collect();
+    check_writes("Big", &mut v, |i| Big([i as u64; 512]));
+}
+
+/// Reads of every kind allocate nothing.
+#[test]
+fn reads_allocate_nothing() {
+    let n = if cfg!(miri) { 1500 } else { 100_000 };
+    let v: PagedCowVec<u64> = (0..n).collect();
+    let w = v.clone();
+    let (sum, s, _) = measure(|| {
+        let mut sum = 0u64;
+        sum += v.iter().sum::<u64>();
+        // `Iter` has its own `fold`, page by page.
+        sum += v.iter().fold(0, |a, x| a ^ x);
+        sum += v.pages().map(|p| p.len() as u64).sum::<u64>();
+        sum += v.get(n as usize / 2).copied().unwrap_or(0);
+        sum += v[n as usize - 1];
+        sum += u64::from(v == w) + u64::from(v.ptr_eq(&w)) + v.len() as u64;
+        sum
+    });
+    assert_eq!(s, Stats::NONE);
+    assert!(sum > 0);
+}
+
+/// `get_mut` past the end finds nothing to write, so on a shared vector it
+/// must copy nothing either ("copies the one page holding the element ...;
+/// nothing else").
+#[test]
+fn get_mut_past_the_end_of_a_shared_vector_allocates_nothing() {
+    let v: PagedCowVec<u64> = (0..1000).collect();
+    let mut w = v.clone();
+    let (r, s, _) = measure(|| w.get_mut(1000).is_none());
+    assert!(r);
+    assert_eq!(
+        s,
+        Stats::NONE,
+        "get_mut(len) on a shared vector copied the last page"
+    );
+    assert!(w.ptr_eq(&v), "get_mut(len) unshared the last page");
+}
+
+/// Dropping the last handle frees everything: whatever happens in a scope
+/// (building, clones, writes, pops, truncates), allocations and frees match
+/// once every handle is gone.
+#[test]
+fn dropping_the_last_handle_frees_everything() {
+    let n = if cfg!(miri) { 2000 } else { 1_000_000 };
+    let ((), s, _) = measure(|| {
+        let mut v: PagedCowVec<u64> = (0..n).collect();
+        let a = v.clone();
+        v.set(3, 3);
+        *v.get_mut(n as usize - 1).unwrap() = 1;
+        let mut b = v.clone();
+        b.truncate(n as usize / 2 + 17);
+        v.pop();
+        v.push(9);
+        let c = b.clone();
+        b.extend(0..1000);
+        drop(v);
+        drop(a);
+        drop(b);
+        drop(c);
+    });
+    println!("a scope with 1 vector and 3 clones: {s:?}");
+    assert!(s.balanced(), "{s:?}");
+
+    // A deep tree (three inner levels) of 1-element pages, under a clone
+    // and a write.
+    let n = if cfg!(miri) { 70 } else { 64 * 64 + 10 };
+    let ((), s, _) = measure(|| {
+        let mut v: PagedCowVec<Big> = (0..n).map(|i| Big([i; 512])).collect();
+        let snapshot = v.clone();
+        v.set(0, Big([1; 512]));
+        drop(snapshot);
+        drop(v);
+    });
+    println!("a deep Big tree: {s:?}");
+    assert!(s.balanced(), "{s:?}");
+}
+
+/// A truncation of a shared vector lets whole pages go without copying
+/// them; only inner nodes (and the one page cut in the middle) are copied.
+#[test]
+fn truncate_of_a_shared_vector_copies_no_whole_page() {
+    let n: usize = if cfg!(miri) { 3000 } else { 1_000_000 };
+    let v: PagedCowVec<u64> = (0..n as u64).collect();
+    let mut w = v.clone();
+    let cut = n / 2 + 5;
+    let ((), s, sizes) = measure(|| w.truncate(cut));
+    println!("truncate({cut}) of a shared vector of {n}: {s:?}, first sizes {sizes:?}");
+    let page = page_bytes::<u64>();
+    // The kept part of the page that is cut: `cut % 512` elements.
+    assert!(
+        sizes.iter().all(|&b| b < page),
+        "a whole page was copied: {sizes:?}"
+    );
+    assert_eq!(w.len(), cut);
+    assert_eq!(v.len(), n);
+    assert!(w.iter().copied().eq(0..cut as u64));
+}
