@@ -67,12 +67,25 @@ mod payload {
     }
 
     /// Runs `f` under loom with a preemption bound of 3, unless
-    /// `LOOM_MAX_PREEMPTIONS` says otherwise.
+    /// `LOOM_MAX_PREEMPTIONS` says otherwise, and prints how many
+    /// interleavings loom explored (see it with `-- --nocapture`).
     pub fn model(f: impl Fn() + Sync + Send + 'static) {
         let mut builder = loom::model::Builder::new();
         if builder.preemption_bound.is_none() {
             builder.preemption_bound = Some(3);
         }
-        builder.check(f);
+        let bound = builder.preemption_bound;
+        // A std atomic, invisible to loom: it only counts the executions.
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = runs.clone();
+        builder.check(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            f()
+        });
+        let name = std::thread::current().name().unwrap_or("model").to_owned();
+        eprintln!(
+            "loom: {name}: {} interleavings (preemption bound {bound:?})",
+            runs.load(std::sync::atomic::Ordering::Relaxed)
+        );
     }
 }

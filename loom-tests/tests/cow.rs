@@ -130,3 +130,36 @@ fn raw_round_trip_across_threads() {
         assert_eq!(drops.load(Ordering::Relaxed), 1);
     });
 }
+
+/// The `arc_swap::RefCnt` path as far as loom can see it: arc-swap's own
+/// slot is invisible to loom, but the refcount operations it calls through
+/// `RefCnt` (`into_ptr`, `as_ptr`, `from_ptr`, `inc`, `dec`) run here across
+/// threads, racing with a drop of the last ordinary handle.
+#[test]
+fn refcnt_calls_across_threads() {
+    use arc_swap::RefCnt;
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = Cow::new(Payload::new(3, &drops));
+        let raw = <Cow<Payload> as RefCnt>::into_ptr(a.clone());
+        assert_eq!(raw, <Cow<Payload> as RefCnt>::as_ptr(&a));
+        let raw = raw as usize;
+        let t = thread::spawn(move || {
+            let raw = raw as *const Payload;
+            // SAFETY: `raw` came from `into_ptr` and is taken back once,
+            // by `dec` below; `inc` adds a count that `from_ptr` takes over.
+            unsafe {
+                let extra = <Cow<Payload> as RefCnt>::from_ptr(<Cow<Payload> as RefCnt>::inc(
+                    &*core::mem::ManuallyDrop::new(<Cow<Payload> as RefCnt>::from_ptr(raw)),
+                ));
+                assert_eq!(extra.read(), 3);
+                drop(extra);
+                <Cow<Payload> as RefCnt>::dec(raw);
+            }
+        });
+        assert_eq!(a.read(), 3);
+        drop(a);
+        t.join().unwrap();
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    });
+}
