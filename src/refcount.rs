@@ -138,3 +138,61 @@ fn abort_on_overflow() -> ! {
         panic!("arcow: reference count overflow");
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Set in the child process that must abort.
+    const CHILD_ENV: &str = "ARCOW_REFCOUNT_OVERFLOW_CHILD";
+
+    fn near_limit() -> RefCount {
+        RefCount(AtomicUsize::new(MAX_REFCOUNT))
+    }
+
+    #[test]
+    fn increments_up_to_the_limit_are_fine() {
+        let c = near_limit();
+        // The old count is MAX_REFCOUNT: not past the limit yet.
+        c.increment();
+        assert_eq!(c.get(), MAX_REFCOUNT + 1);
+    }
+
+    /// The increment past `isize::MAX` aborts the process (not a panic,
+    /// which could be caught). Checked in a child process: this test runs
+    /// its own binary again with only `overflow_child` selected.
+    #[test]
+    fn overflow_aborts_the_process() {
+        if cfg!(miri) {
+            // Miri cannot spawn a process; it checks the increment below
+            // the limit (previous test) and the child's code path compiles.
+            return;
+        }
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new(exe)
+            .args(["--exact", "refcount::tests::overflow_child", "--nocapture"])
+            .env(CHILD_ENV, "1")
+            .output()
+            .unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            out.status.signal(),
+            Some(6),
+            "the child should die of SIGABRT; status {:?}, stderr {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Does nothing unless run as the child of `overflow_aborts_the_process`.
+    #[test]
+    fn overflow_child() {
+        if std::env::var_os(CHILD_ENV).is_none() {
+            return;
+        }
+        let c = near_limit();
+        c.increment(); // old count MAX_REFCOUNT: fine
+        let caught = std::panic::catch_unwind(|| c.increment()); // aborts
+        unreachable!("survived a refcount overflow: {caught:?}");
+    }
+}
