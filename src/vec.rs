@@ -584,12 +584,15 @@ impl<T: Clone> CowVec<T> {
     /// ```
     #[inline]
     pub fn push(&mut self, value: T) {
+        // Read the handle before the Acquire load in `is_unique`, so the
+        // compiler need not load it again after it.
+        let (ptr, len) = (self.ptr, self.len);
         if let Some(h) = self.header() {
-            if self.len < h.cap && h.count.is_unique() {
+            if len < h.cap && h.count.is_unique() {
                 // SAFETY: unique buffer with room: slot `len` is in bounds
                 // and uninitialized, and only this handle can reach it.
-                unsafe { self.ptr.as_ptr().add(self.len).write(value) };
-                self.len += 1;
+                unsafe { ptr.as_ptr().add(len).write(value) };
+                self.len = len + 1;
                 return;
             }
         }
@@ -621,15 +624,22 @@ impl<T: Clone> CowVec<T> {
     /// assert_eq!(v.pop(), Some(1));
     /// assert_eq!(v.pop(), None);
     /// ```
+    #[inline]
     pub fn pop(&mut self) -> Option<T> {
-        if self.len == 0 {
+        let (mut ptr, len) = (self.ptr, self.len);
+        if len == 0 {
             return None;
         }
-        self.reserve_unique(self.len);
-        self.len -= 1;
-        // SAFETY: unique; slot `len` was initialized and is now outside the
-        // length, so it is moved out exactly once.
-        Some(unsafe { self.ptr.as_ptr().add(self.len).read() })
+        // SAFETY: `len > 0`, so the buffer is allocated (field invariant)
+        // and its header is live while this handle exists.
+        if !unsafe { &*self.header_ptr() }.count.is_unique() {
+            self.copy_to_unique(len);
+            ptr = self.ptr;
+        }
+        self.len = len - 1;
+        // SAFETY: unique; slot `len - 1` was initialized and is now outside
+        // the length, so it is moved out exactly once.
+        Some(unsafe { ptr.as_ptr().add(len - 1).read() })
     }
 
     /// Inserts `value` at `index`, shifting the rest to the right.
