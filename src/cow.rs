@@ -137,11 +137,11 @@ impl<T> Cow<T> {
         if !this.inner().count.is_unique() {
             Cow::clone_to_unique(this);
         }
-        // SAFETY: the count is 1, so `this` is the only handle, and no other
-        // thread can make another while we hold `&mut this` (there is no weak
-        // count). The Acquire load in `is_unique` (or the fresh allocation)
-        // orders every earlier use of the value before this write. We project
-        // to the value only, so no `&mut` covers the count.
+        // No other thread can make a handle while we hold `&mut this` (there
+        // is no weak count); the Acquire load in `is_unique` (or the fresh
+        // allocation) orders every earlier use of the value before this write.
+        // SAFETY: the count is 1, so `this` is the only handle; we project to
+        // the value only, so no `&mut` covers the count.
         unsafe { &mut (*this.ptr.as_ptr()).value }
     }
 
@@ -154,11 +154,10 @@ impl<T> Cow<T> {
     {
         let mut fresh: Box<MaybeUninit<Inner<T>>> = Box::new_uninit();
         let slot = fresh.as_mut_ptr();
+        // If `T::clone` panics, `fresh` (still a `Box<MaybeUninit<_>>`) frees
+        // the allocation and drops nothing, and `this` is untouched.
         // SAFETY: `slot` points to the fresh allocation, valid and aligned for
-        // an `Inner<T>`; `&raw mut` projects to each field without making a
-        // reference to uninitialized memory. If `T::clone` panics, `fresh`
-        // (still a `Box<MaybeUninit<_>>`) frees the allocation and drops
-        // nothing, and `this` is untouched.
+        // an `Inner<T>`; `&raw mut` projects without a reference to uninit.
         unsafe {
             (&raw mut (*slot).value).write(T::clone(&this.inner().value));
             (&raw mut (*slot).count).write(RefCount::one());
@@ -271,11 +270,10 @@ impl<T> Cow<T> {
             return Err(this);
         }
         let this = ManuallyDrop::new(this);
-        // SAFETY: the count is 1 and we own the only handle, so nobody else
-        // can reach the allocation; the Acquire load ordered every other
-        // handle's use of the value before this point. `ptr` came from
-        // `Box::leak` of a `Box<Inner<T>>`; `this` is never used or dropped
-        // again, so the allocation is freed once, here.
+        // The Acquire load ordered every other handle's use of the value
+        // before this point; `this` is never used or dropped again.
+        // SAFETY: the count is 1 and we own the only handle; `ptr` came from
+        // `Box::leak` of a `Box<Inner<T>>`, so it is freed once, here.
         let inner = unsafe { Box::from_raw(this.ptr.as_ptr()) };
         Ok(inner.value)
     }
@@ -341,6 +339,7 @@ impl<T> Cow<T> {
     /// let a = Cow::new(1u8);
     /// let b = a.clone();
     /// assert_eq!(Cow::as_ptr(&a), Cow::as_ptr(&b));
+    /// // SAFETY: `a` is alive, so the pointer is valid for reads.
     /// assert_eq!(unsafe { *Cow::as_ptr(&a) }, 1);
     /// ```
     #[inline]
@@ -393,10 +392,10 @@ impl<T> Cow<T> {
     #[inline]
     pub unsafe fn from_raw(ptr: *const T) -> Cow<T> {
         let offset = mem::offset_of!(Inner<T>, value);
+        // `as_ptr` derives the pointer from the allocation's, so it carries
+        // the provenance of the whole allocation.
         // SAFETY: by the caller's contract `ptr` points to the `value` field
-        // of a live `Inner<T>`, `offset` bytes past its start, and carries the
-        // provenance of the whole allocation (`as_ptr` derives it from the
-        // allocation's pointer), so stepping back stays in bounds.
+        // of a live `Inner<T>`, `offset` bytes in: stepping back is in bounds.
         let inner = unsafe { ptr.byte_sub(offset) }
             .cast::<Inner<T>>()
             .cast_mut();
@@ -544,13 +543,14 @@ impl<T: Hash> Hash for Cow<T> {
     }
 }
 
-// SAFETY: arc-swap's contract for `RefCnt`:
+// arc-swap's contract for `RefCnt`:
 // - `into_ptr` and `from_ptr` round-trip: `into_raw` keeps the count and
 //   `from_raw` takes it over, for the same `T`.
 // - `as_ptr` returns the same pointer `into_ptr` would, without consuming.
-// - the pointer is never null and stays valid while any handle lives.
 // - none of these panics (`Clone` aborts, never panics, on overflow; `Drop`
 //   frees through `Box`, which only panics if `T::drop` does, as with `Arc`).
+// SAFETY: all of the above hold, and the pointer is never null and stays
+// valid while any handle lives.
 #[cfg(feature = "std")]
 unsafe impl<T> arc_swap::RefCnt for Cow<T> {
     type Base = T;

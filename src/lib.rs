@@ -44,7 +44,7 @@
 //! # Features
 //!
 //! - `std` (default): `CowCell`, `io::Write` for `CowVec<u8>`, and
-//!   `unsafe impl arc_swap::RefCnt for Cow<T>`. Without it the crate is
+//!   the `arc_swap::RefCnt` implementation for `Cow<T>`. Without it the crate is
 //!   `#![no_std]` and needs only `alloc`.
 //! - `serde`: `Serialize` and `Deserialize` for [`Cow`] and [`CowVec`], by value.
 //!

@@ -214,12 +214,10 @@ impl<T> CowVec<T> {
     #[inline]
     fn header(&self) -> Option<&Header> {
         if self.is_allocated() {
-            // SAFETY: field invariant: an allocated `ptr` has its `Header`
-            // `OFFSET` bytes before it, live while this handle exists, and
-            // derived from the allocation's pointer, so stepping back stays
-            // in bounds. The header is only read through `&` here (the count
-            // is atomic; `cap` is written only while unique, through `&mut
-            // self`).
+            // Only `&Header` is made: the count is atomic, and `cap` is
+            // written only while unique, through `&mut self`.
+            // SAFETY: field invariant: an allocated `ptr` has its live
+            // `Header` `OFFSET` bytes before it, in the same allocation.
             Some(unsafe { &*self.header_ptr() })
         } else {
             None
@@ -404,10 +402,10 @@ impl<T> CowVec<T> {
         debug_assert!(!Self::IS_ZST);
         let old_layout = Self::layout(cap);
         let new_layout = Self::layout(new_cap);
+        // `realloc` moves the header and the initialized elements along.
         // SAFETY: the buffer is unique (precondition) and was allocated with
         // `old_layout` (its header holds `cap`); `new_layout` has the same
-        // alignment and a non-zero size. `realloc` moves the header and the
-        // initialized elements along.
+        // alignment and a non-zero size.
         let base = unsafe {
             realloc(
                 self.header_ptr().cast::<u8>(),
@@ -435,10 +433,10 @@ impl<T> CowVec<T> {
         let mut out = Vec::with_capacity(len);
         // Length first: from here on `self` owns no elements, only the buffer.
         self.len = 0;
+        // After the copy the elements belong to `out`; `self` (now of length
+        // 0) only frees its buffer when dropped.
         // SAFETY: `[0, len)` are initialized and unique to us; `out` has room
-        // for `len` elements and does not overlap our buffer. After the copy
-        // the elements belong to `out`, and `self` (now of length 0) only
-        // frees its buffer when dropped.
+        // for `len` elements and does not overlap our buffer.
         unsafe {
             ptr::copy_nonoverlapping(self.ptr.as_ptr(), out.as_mut_ptr(), len);
             out.set_len(len);
@@ -843,10 +841,10 @@ impl<T: Clone> CowVec<T> {
             let mut kept = CowVec::<T>::allocate(self.len);
             for x in self.as_slice() {
                 if f(x) {
+                    // The length is raised after the write, so a panic in
+                    // `clone` or `f` drops only what was written.
                     // SAFETY: `kept` is unique with room for `self.len`
-                    // elements and holds fewer; one slot is written, then
-                    // the length raised (a panic in `clone` or `f` drops
-                    // only what was written).
+                    // elements and holds fewer: the slot is in bounds.
                     unsafe { kept.ptr.as_ptr().add(kept.len).write(x.clone()) };
                     kept.len += 1;
                 }
@@ -1383,11 +1381,10 @@ impl<T> Drop for IntoIter<T> {
                 self.end - self.start,
             );
             self.start = self.end;
+            // Even if one of their drops panics, the rest are dropped (slice
+            // drop glue) and then the `vec` field, of length 0, frees the buffer.
             // SAFETY: owned: `[start, end)` are initialized, belong to the
-            // iterator and were not yielded; they are dropped exactly once
-            // here. Even if one of their drops panics, the rest are dropped
-            // (slice drop glue) and then the `vec` field, of length 0, frees
-            // the buffer.
+            // iterator and were not yielded: dropped exactly once, here.
             unsafe { ptr::drop_in_place(rest) }
         }
         // Not owned: the `vec` field is an ordinary handle and drops as one.
