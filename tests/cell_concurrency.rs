@@ -8,10 +8,14 @@
 //! binary never disturb each other.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::thread;
 
 use arcow::{Cow, CowCell};
+
+mod common;
+
+use common::{Dummy, Tracker};
 
 /// Writer threads per test.
 const WRITERS: usize = if cfg!(miri) { 2 } else { 4 };
@@ -442,84 +446,12 @@ fn snapshots_taken_during_concurrent_updates_never_change() {
     });
 }
 
-/// Drop accounting: every `Tracked` gets an id when made or cloned, and its
-/// drop is recorded under that id.
-#[derive(Default)]
-struct Tracker {
-    drops: Mutex<Vec<u32>>,
-}
-
-impl Tracker {
-    fn drops(&self) -> std::sync::MutexGuard<'_, Vec<u32>> {
-        self.drops.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn make(self: &Arc<Self>, value: u64) -> Tracked {
-        let mut drops = self.drops();
-        drops.push(0);
-        Tracked {
-            id: drops.len() - 1,
-            value,
-            tracker: Arc::clone(self),
-        }
-    }
-
-    fn created(&self) -> usize {
-        self.drops().len()
-    }
-
-    fn live(&self) -> usize {
-        self.drops().iter().filter(|&&d| d == 0).count()
-    }
-
-    #[track_caller]
-    fn assert_all_dropped_once(&self) {
-        let drops = self.drops();
-        let wrong: Vec<(usize, u32)> = drops
-            .iter()
-            .enumerate()
-            .filter(|&(_, &d)| d != 1)
-            .map(|(id, &d)| (id, d))
-            .collect();
-        assert!(
-            wrong.is_empty(),
-            "of {} values, these (id, drops) were not dropped exactly once: {wrong:?}",
-            drops.len()
-        );
-    }
-}
-
-#[derive(Debug)]
-struct Tracked {
-    id: usize,
-    value: u64,
-    tracker: Arc<Tracker>,
-}
-
-impl Clone for Tracked {
-    fn clone(&self) -> Tracked {
-        self.tracker.make(self.value)
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.tracker.drops()[self.id] += 1;
-    }
-}
-
-impl std::fmt::Debug for Tracker {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tracker").finish_non_exhaustive()
-    }
-}
-
 #[test]
 fn every_published_value_is_dropped_exactly_once() {
-    let tracker = Arc::new(Tracker::default());
+    let tracker = Tracker::new();
     let cell = CowCell::new(tracker.make(0));
     let done = AtomicBool::new(false);
-    let mut kept: Vec<Cow<Tracked>> = Vec::new();
+    let mut kept: Vec<Cow<Dummy>> = Vec::new();
 
     thread::scope(|s| {
         // Readers stop even if a writer panics, so a failure cannot hang.
@@ -576,7 +508,7 @@ fn every_published_value_is_dropped_exactly_once() {
 
 #[test]
 fn into_inner_and_snapshots_drop_each_value_once() {
-    let tracker = Arc::new(Tracker::default());
+    let tracker = Tracker::new();
     let cell = CowCell::new(tracker.make(7));
     let snap = cell.snapshot();
     cell.update(|v| v.value = 8);

@@ -8,11 +8,15 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::thread;
 use std::time::Duration;
 
 use arcow::{Cow, CowCell};
+
+mod common;
+
+use common::Tracker;
 
 /// How long a test waits for a call that might deadlock.
 const WATCHDOG: Duration = Duration::from_secs(10);
@@ -64,79 +68,9 @@ fn assert_reentrancy_panic<T: std::fmt::Debug>(result: thread::Result<T>) {
     );
 }
 
-/// Drop accounting: every `Tracked` gets an id when made or cloned, and its
-/// drop is recorded under that id. Each test makes its own tracker.
-#[derive(Default, Debug)]
-struct Tracker {
-    drops: Mutex<Vec<u32>>,
-    /// Panic in the clone that would get this id.
-    panic_clone_at: Mutex<Option<usize>>,
-}
-
-impl Tracker {
-    fn drops(&self) -> std::sync::MutexGuard<'_, Vec<u32>> {
-        self.drops.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn make(self: &Arc<Self>, value: u64) -> Tracked {
-        let mut drops = self.drops();
-        drops.push(0);
-        Tracked {
-            id: drops.len() - 1,
-            value,
-            tracker: Arc::clone(self),
-        }
-    }
-
-    fn created(&self) -> usize {
-        self.drops().len()
-    }
-
-    fn live(&self) -> usize {
-        self.drops().iter().filter(|&&d| d == 0).count()
-    }
-
-    #[track_caller]
-    fn assert_all_dropped_once(&self) {
-        let drops = self.drops();
-        assert!(
-            drops.iter().all(|&d| d == 1),
-            "not every value was dropped exactly once: {drops:?}"
-        );
-    }
-}
-
-#[derive(Debug)]
-struct Tracked {
-    id: usize,
-    value: u64,
-    tracker: Arc<Tracker>,
-}
-
-impl Clone for Tracked {
-    fn clone(&self) -> Tracked {
-        let next = self.tracker.created();
-        let panic_at = *self
-            .tracker
-            .panic_clone_at
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if panic_at == Some(next) {
-            panic!("Tracked::clone panics on command");
-        }
-        self.tracker.make(self.value)
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.tracker.drops()[self.id] += 1;
-    }
-}
-
 #[test]
 fn panicking_f_publishes_nothing_and_drops_its_clone() {
-    let tracker = Arc::new(Tracker::default());
+    let tracker = Tracker::new();
     let cell = CowCell::new(tracker.make(1));
     let before = cell.snapshot();
 
@@ -158,7 +92,7 @@ fn panicking_f_publishes_nothing_and_drops_its_clone() {
         "the failed update cloned other than once"
     );
     assert_eq!(tracker.live(), 1, "the failed update's clone leaked");
-    assert_eq!(tracker.drops()[1], 1);
+    assert_eq!(tracker.drops_of(1), 1);
 
     // No poisoning: the cell goes on working, for every kind of write.
     cell.update(|v| v.value += 1);
@@ -201,19 +135,18 @@ fn cell_stays_usable_from_other_threads_after_a_panicking_f() {
 
 #[test]
 fn panicking_clone_publishes_nothing_and_leaks_nothing() {
-    let tracker = Arc::new(Tracker::default());
+    let tracker = Tracker::new();
     let cell = CowCell::new(tracker.make(5));
     let before = cell.snapshot();
-    // The next value made (id 1) is the update's clone: make it panic.
-    *tracker.panic_clone_at.lock().unwrap() = Some(1);
+    // The next clone (it would make id 1) is the update's: make it panic.
+    tracker.panic_on_clone(1);
     let result = catch_unwind(AssertUnwindSafe(|| {
         cell.update(|_| unreachable!("f must not run when the clone panicked"))
     }));
     assert_eq!(
         message(&*result.unwrap_err()),
-        "Tracked::clone panics on command"
+        "Dummy::clone panics on command (call 1)"
     );
-    *tracker.panic_clone_at.lock().unwrap() = None;
 
     assert!(Cow::ptr_eq(&before, &cell.snapshot()));
     assert_eq!(tracker.created(), 1);

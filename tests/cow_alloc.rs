@@ -12,150 +12,18 @@
 //! way of taking the value out frees the allocation exactly once; and a
 //! panicking `T::clone` inside `make_mut` leaks nothing.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::mem::{align_of, size_of};
 use std::panic::{self, AssertUnwindSafe};
 
 use arcow::Cow;
 
-// ---------------------------------------------------------------------------
-// The counting allocator
-// ---------------------------------------------------------------------------
+mod common;
 
-/// Allocations with at least this alignment are also counted separately, as
-/// "tracked": only [`Bomb`]'s allocation is that aligned, so a test can follow
-/// it through a panic while the unwinder allocates its own things.
-const TRACKED_ALIGN: usize = 256;
-
-thread_local! {
-    // `const` initializers and `Cell<usize>` (no destructor): reading these
-    // never allocates and never fails, even during thread teardown.
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static DEALLOCS: Cell<usize> = const { Cell::new(0) };
-    static ALLOC_BYTES: Cell<usize> = const { Cell::new(0) };
-    static DEALLOC_BYTES: Cell<usize> = const { Cell::new(0) };
-    static TRACKED_ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static TRACKED_DEALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn bump(counter: &'static std::thread::LocalKey<Cell<usize>>, by: usize) {
-    // `try_with`: never panic inside the allocator.
-    let _ = counter.try_with(|c| c.set(c.get() + by));
-}
-
-/// `System`, counting what it does on the calling thread. `realloc` is the
-/// trait's default (alloc + copy + dealloc), so it is counted as such.
-struct Counting;
-
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged, so `System`'s guarantees are ours; the counting only touches
-// thread-local `Cell`s, which never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump(&ALLOCS, 1);
-        bump(&ALLOC_BYTES, layout.size());
-        if layout.align() >= TRACKED_ALIGN {
-            bump(&TRACKED_ALLOCS, 1);
-        }
-        // SAFETY: forwarded; the caller upholds `GlobalAlloc::alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        bump(&ALLOCS, 1);
-        bump(&ALLOC_BYTES, layout.size());
-        if layout.align() >= TRACKED_ALIGN {
-            bump(&TRACKED_ALLOCS, 1);
-        }
-        // SAFETY: forwarded; the caller upholds `alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        bump(&DEALLOCS, 1);
-        bump(&DEALLOC_BYTES, layout.size());
-        if layout.align() >= TRACKED_ALIGN {
-            bump(&TRACKED_DEALLOCS, 1);
-        }
-        // SAFETY: forwarded; `ptr` was allocated by `System` (through us)
-        // with this `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use common::alloc::{measure, Stats, TRACKED_ALIGN};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// What the allocator did on this thread during one [`measure`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Stats {
-    allocs: usize,
-    deallocs: usize,
-    alloc_bytes: usize,
-    dealloc_bytes: usize,
-    tracked_allocs: usize,
-    tracked_deallocs: usize,
-}
-
-impl Stats {
-    fn now() -> Stats {
-        Stats {
-            allocs: ALLOCS.with(Cell::get),
-            deallocs: DEALLOCS.with(Cell::get),
-            alloc_bytes: ALLOC_BYTES.with(Cell::get),
-            dealloc_bytes: DEALLOC_BYTES.with(Cell::get),
-            tracked_allocs: TRACKED_ALLOCS.with(Cell::get),
-            tracked_deallocs: TRACKED_DEALLOCS.with(Cell::get),
-        }
-    }
-
-    fn since(self, before: Stats) -> Stats {
-        Stats {
-            allocs: self.allocs - before.allocs,
-            deallocs: self.deallocs - before.deallocs,
-            alloc_bytes: self.alloc_bytes - before.alloc_bytes,
-            dealloc_bytes: self.dealloc_bytes - before.dealloc_bytes,
-            tracked_allocs: self.tracked_allocs - before.tracked_allocs,
-            tracked_deallocs: self.tracked_deallocs - before.tracked_deallocs,
-        }
-    }
-
-    /// Nothing allocated, nothing freed.
-    const NONE: Stats = Stats {
-        allocs: 0,
-        deallocs: 0,
-        alloc_bytes: 0,
-        dealloc_bytes: 0,
-        tracked_allocs: 0,
-        tracked_deallocs: 0,
-    };
-
-    fn allocs(n: usize, bytes: usize) -> Stats {
-        Stats {
-            allocs: n,
-            alloc_bytes: bytes,
-            ..Stats::NONE
-        }
-    }
-
-    fn deallocs(n: usize, bytes: usize) -> Stats {
-        Stats {
-            deallocs: n,
-            dealloc_bytes: bytes,
-            ..Stats::NONE
-        }
-    }
-}
-
-/// Runs `f` and returns its result and what it did to the allocator on this
-/// thread. Keep assertions (which may format and allocate) outside `f`.
-fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
-    let before = Stats::now();
-    let r = f();
-    let after = Stats::now();
-    (r, after.since(before))
-}
+static GLOBAL: common::alloc::Counting = common::alloc::Counting;
 
 /// The size of the allocation behind a `Cow<T>`: a one-word header, padded
 /// up to `T`'s alignment, then `T`, rounded up to the larger alignment.
@@ -196,6 +64,8 @@ impl Clone for Counted {
 #[derive(Debug, PartialEq, Eq)]
 #[repr(align(256))]
 struct Bomb(u64);
+
+const _: () = assert!(align_of::<Bomb>() >= TRACKED_ALIGN);
 
 impl Clone for Bomb {
     fn clone(&self) -> Bomb {

@@ -13,7 +13,6 @@
 //! the second write allocates nothing; the last drop frees exactly once; a
 //! panicking `clone` during a copy frees the new buffer.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Write;
 use std::mem::size_of;
@@ -22,115 +21,12 @@ use std::sync::Once;
 
 use arcow::{cow_vec, CowVec};
 
-// ---------------------------------------------------------------------------
-// The counting allocator
-// ---------------------------------------------------------------------------
+mod common;
 
-thread_local! {
-    // `const` initializers and `Cell<usize>` (no destructor): reading these
-    // never allocates and never fails, even during thread teardown.
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static DEALLOCS: Cell<usize> = const { Cell::new(0) };
-    static REALLOCS: Cell<usize> = const { Cell::new(0) };
-    static ALLOC_BYTES: Cell<usize> = const { Cell::new(0) };
-    static DEALLOC_BYTES: Cell<usize> = const { Cell::new(0) };
-}
-
-fn bump(counter: &'static std::thread::LocalKey<Cell<usize>>, by: usize) {
-    // `try_with`: never panic inside the allocator.
-    let _ = counter.try_with(|c| c.set(c.get() + by));
-}
-
-/// `System`, counting what it does on the calling thread. A `realloc` is
-/// counted as a realloc, and its bytes as freed (old size) and allocated
-/// (new size).
-struct Counting;
-
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged, so `System`'s guarantees are ours; the counting only touches
-// thread-local `Cell`s, which never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump(&ALLOCS, 1);
-        bump(&ALLOC_BYTES, layout.size());
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        bump(&ALLOCS, 1);
-        bump(&ALLOC_BYTES, layout.size());
-        // SAFETY: forwarded unchanged; the caller upholds the contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        bump(&DEALLOCS, 1);
-        bump(&DEALLOC_BYTES, layout.size());
-        // SAFETY: forwarded unchanged; `ptr` came from this allocator (which
-        // is `System`) with `layout`, per the caller's contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump(&REALLOCS, 1);
-        bump(&DEALLOC_BYTES, layout.size());
-        bump(&ALLOC_BYTES, new_size);
-        // SAFETY: forwarded unchanged; the caller upholds `realloc`'s
-        // contract, and `ptr` came from `System` with `layout`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use common::alloc::{measure, Stats};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// What the allocator did on this thread during one [`measure`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Counts {
-    allocs: usize,
-    deallocs: usize,
-    reallocs: usize,
-    alloc_bytes: usize,
-    dealloc_bytes: usize,
-}
-
-impl Counts {
-    fn now() -> Counts {
-        Counts {
-            allocs: ALLOCS.with(Cell::get),
-            deallocs: DEALLOCS.with(Cell::get),
-            reallocs: REALLOCS.with(Cell::get),
-            alloc_bytes: ALLOC_BYTES.with(Cell::get),
-            dealloc_bytes: DEALLOC_BYTES.with(Cell::get),
-        }
-    }
-
-    fn since(self, start: Counts) -> Counts {
-        Counts {
-            allocs: self.allocs - start.allocs,
-            deallocs: self.deallocs - start.deallocs,
-            reallocs: self.reallocs - start.reallocs,
-            alloc_bytes: self.alloc_bytes - start.alloc_bytes,
-            dealloc_bytes: self.dealloc_bytes - start.dealloc_bytes,
-        }
-    }
-
-    const NOTHING: Counts = Counts {
-        allocs: 0,
-        deallocs: 0,
-        reallocs: 0,
-        alloc_bytes: 0,
-        dealloc_bytes: 0,
-    };
-}
-
-/// Runs `f` and returns its result with what it did to the allocator.
-fn measure<R>(f: impl FnOnce() -> R) -> (R, Counts) {
-    let start = Counts::now();
-    let r = f();
-    (r, Counts::now().since(start))
-}
+static GLOBAL: common::alloc::Counting = common::alloc::Counting;
 
 /// The bytes of a buffer with room for `cap` `u64`s: the two-word header
 /// `{count, capacity}` and the elements (no padding: `u64`'s alignment
@@ -180,11 +76,11 @@ fn empty_vectors_own_no_allocation() {
     ];
     for (name, make) in makers {
         let (v, counts) = measure(make);
-        assert_eq!(counts, Counts::NOTHING, "{name} allocated");
+        assert_eq!(counts, Stats::NONE, "{name} allocated");
         assert_eq!(v.capacity(), 0, "{name}");
         assert!(v.is_empty() && v.is_unique(), "{name}");
         let ((), counts) = measure(|| drop(v));
-        assert_eq!(counts, Counts::NOTHING, "dropping {name} freed something");
+        assert_eq!(counts, Stats::NONE, "dropping {name} freed something");
     }
 }
 
@@ -206,13 +102,13 @@ fn empty_conversions_free_what_their_source_held() {
 fn clone_and_non_last_drop_touch_no_allocator() {
     let v = filled(5, 8);
     let (w, counts) = measure(|| v.clone());
-    assert_eq!(counts, Counts::NOTHING);
+    assert_eq!(counts, Stats::NONE);
     let (x, counts) = measure(|| w.clone());
-    assert_eq!(counts, Counts::NOTHING);
+    assert_eq!(counts, Stats::NONE);
     let ((), counts) = measure(|| drop(w));
-    assert_eq!(counts, Counts::NOTHING);
+    assert_eq!(counts, Stats::NONE);
     let ((), counts) = measure(|| drop(v));
-    assert_eq!(counts, Counts::NOTHING);
+    assert_eq!(counts, Stats::NONE);
     let ((), counts) = measure(|| drop(x));
     assert_eq!((counts.allocs, counts.deallocs, counts.reallocs), (0, 1, 0));
     assert_eq!(counts.dealloc_bytes, buffer_bytes_u64(8));
@@ -275,7 +171,7 @@ fn writes_into_spare_capacity_allocate_nothing() {
         v.clear();
         v.extend(0..8u64);
     });
-    assert_eq!(counts, Counts::NOTHING);
+    assert_eq!(counts, Stats::NONE);
     assert_eq!(v.capacity(), 8);
     assert_eq!(v, [0, 1, 2, 3, 4, 5, 6, 7]);
 }
@@ -355,13 +251,13 @@ fn first_write_to_a_shared_vector_allocates_once_second_write_nothing() {
                 let ((), counts) = measure(|| write(&mut v));
                 assert_eq!(
                     counts,
-                    Counts::NOTHING,
+                    Stats::NONE,
                     "{name} ({len}/{cap}): second write allocated (capacity {})",
                     v.capacity()
                 );
             }
             let ((), counts) = measure(|| v.make_mut().iter_mut().for_each(|x| *x += 1));
-            assert_eq!(counts, Counts::NOTHING, "{name}: make_mut after the copy");
+            assert_eq!(counts, Stats::NONE, "{name}: make_mut after the copy");
             drop(w);
         }
     }
@@ -386,7 +282,7 @@ fn shared_copy_is_sized_for_the_result() {
     assert_eq!((counts.allocs, counts.reallocs), (1, 0));
     assert!(v.capacity() >= 23);
     let ((), counts) = measure(|| v.extend(0..20u64));
-    assert_eq!(counts, Counts::NOTHING);
+    assert_eq!(counts, Stats::NONE);
     drop(w);
 
     // `truncate(k)` on a shared vector copies only `k`; to 0 lets go.
@@ -397,10 +293,10 @@ fn shared_copy_is_sized_for_the_result() {
     assert!(v.capacity() >= 2 && v.capacity() <= 8);
     let mut x = w.clone();
     let ((), counts) = measure(|| x.truncate(0));
-    assert_eq!(counts, Counts::NOTHING);
+    assert_eq!(counts, Stats::NONE);
     let mut x = w.clone();
     let ((), counts) = measure(|| x.clear());
-    assert_eq!(counts, Counts::NOTHING);
+    assert_eq!(counts, Stats::NONE);
     assert_eq!(w.len(), 6);
 
     // `retain` on a shared vector: one allocation.
@@ -437,7 +333,7 @@ fn push_on_a_shared_full_vector_copies_once_into_a_grown_buffer() {
                 v.push(i);
             }
         });
-        assert_eq!(counts, Counts::NOTHING, "len {len}");
+        assert_eq!(counts, Stats::NONE, "len {len}");
         assert_eq!(w.len(), len);
         assert_eq!(w.capacity(), len);
     }
@@ -451,7 +347,7 @@ fn io_write_on_a_shared_vector_allocates_once() {
     assert_eq!((counts.allocs, counts.reallocs, counts.deallocs), (1, 0, 0));
     assert!(v.capacity() >= 10, "amortized growth in the copy");
     let ((), counts) = measure(|| v.write_all(b" w!").unwrap());
-    assert_eq!(counts, Counts::NOTHING);
+    assert_eq!(counts, Stats::NONE);
     assert_eq!(v, *b"hello, w!");
     assert_eq!(w, *b"hello");
 }

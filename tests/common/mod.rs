@@ -13,6 +13,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub(crate) mod alloc;
+pub(crate) mod elems;
+
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
