@@ -26,6 +26,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arcow::Cow;
 use static_assertions::{assert_impl_all, assert_not_impl_any};
 
+mod common;
+
+use common::elems::{CountedZst, A4096, A64};
+
 /// A zero-sized payload.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 struct Zst;
@@ -123,6 +127,113 @@ fn zero_sized_values_work() {
     assert!(!Cow::ptr_eq(&a, &b));
     assert_eq!(Cow::try_unwrap(a), Ok(Zst));
     assert_eq!(Cow::into_inner(b), Some(Zst));
+}
+
+/// Asserts that the value of every handle is aligned for `T`, and that
+/// `Deref` gives the same address as `as_ptr`.
+#[track_caller]
+fn assert_aligned<T: PartialEq + fmt::Debug>(handles: &[&Cow<T>], what: &str) {
+    let align = align_of::<T>();
+    for (i, h) in handles.iter().enumerate() {
+        let addr = Cow::as_ptr(h) as usize;
+        assert_eq!(addr % align, 0, "{what}: handle {i} at {addr:#x}");
+        let value: &T = h;
+        assert_eq!(value as *const T as usize, addr, "{what}: deref");
+    }
+}
+
+/// An over-aligned payload stays aligned through every way a `Cow` gets a
+/// value: `new`, `from`, `default`, `clone` (the same block), `make_mut` on a
+/// shared handle (a fresh block), `unwrap_or_clone` and a raw round trip.
+fn check_over_aligned<T: Clone + PartialEq + fmt::Debug + Default>(make: fn(u64) -> T) {
+    let a = Cow::new(make(1));
+    assert_aligned(&[&a], "new");
+    let mut b = a.clone();
+    assert!(Cow::ptr_eq(&a, &b));
+    assert_aligned(&[&a, &b], "clone");
+    *Cow::make_mut(&mut b) = make(2);
+    assert!(!Cow::ptr_eq(&a, &b), "make_mut on a shared handle copies");
+    assert_aligned(&[&a, &b], "make_mut copy");
+    assert_eq!((&*a, &*b), (&make(1), &make(2)));
+    // Unique now: in place, same address.
+    let before = Cow::as_ptr(&b);
+    *Cow::make_mut(&mut b) = make(3);
+    assert_eq!(Cow::as_ptr(&b), before);
+    let c = Cow::from(make(4));
+    let d: Cow<T> = Cow::default();
+    assert_aligned(&[&b, &c, &d], "make_mut in place, from, default");
+    // A batch of blocks at once: the allocator is asked for each one's
+    // alignment, not lucky once.
+    let many: Vec<Cow<T>> = (0..8).map(|i| Cow::new(make(i))).collect();
+    assert_aligned(&many.iter().collect::<Vec<_>>(), "eight new blocks");
+    let raw = Cow::into_raw(c);
+    assert_eq!(raw as usize % align_of::<T>(), 0, "into_raw");
+    // SAFETY: `raw` came from `Cow::<T>::into_raw` just above, given back once.
+    let c = unsafe { Cow::from_raw(raw) };
+    assert_eq!(*c, make(4));
+    let shared = c.clone();
+    assert_eq!(Cow::unwrap_or_clone(c), make(4));
+    assert_eq!(Cow::try_unwrap(shared), Ok(make(4)));
+}
+
+#[test]
+fn over_aligned_values_stay_aligned_through_clone_and_copy() {
+    check_over_aligned(A64);
+    check_over_aligned(A4096);
+}
+
+/// (made, dropped) of `CountedZst` on this thread.
+fn zst_made_dropped() -> (usize, usize) {
+    (CountedZst::made(), CountedZst::dropped())
+}
+
+#[test]
+fn zero_sized_values_with_drop_are_dropped_exactly_once() {
+    assert_eq!(size_of::<CountedZst>(), 0);
+    let a = Cow::new(CountedZst::new());
+    let mut b = a.clone();
+    assert_eq!(zst_made_dropped(), (1, 0), "clone made a value");
+    // Shared: one clone, nothing dropped.
+    Cow::make_mut(&mut b);
+    assert_eq!(zst_made_dropped(), (2, 0));
+    // Unique: in place.
+    Cow::make_mut(&mut b);
+    assert_eq!(zst_made_dropped(), (2, 0));
+    let c = a.clone();
+    drop(a);
+    assert_eq!(
+        zst_made_dropped(),
+        (2, 0),
+        "a non-last drop dropped the value"
+    );
+    drop(c);
+    assert_eq!(zst_made_dropped(), (2, 1), "the last drop did not drop it");
+    // Taken out: dropped by whoever owns it, once.
+    let value = Cow::try_unwrap(b).unwrap();
+    assert_eq!(zst_made_dropped(), (2, 1));
+    drop(value);
+    assert_eq!(zst_made_dropped(), (2, 2));
+    let d = Cow::new(CountedZst::new());
+    let e = d.clone();
+    assert_eq!(Cow::into_inner(d), None);
+    assert_eq!(zst_made_dropped(), (3, 2));
+    let raw = Cow::into_raw(e);
+    // SAFETY: `raw` came from `Cow::<CountedZst>::into_raw`, given back once.
+    let e = unsafe { Cow::from_raw(raw) };
+    assert_eq!(zst_made_dropped(), (3, 2), "a raw round trip dropped it");
+    let inner = Cow::into_inner(e);
+    assert!(inner.is_some());
+    assert_eq!(zst_made_dropped(), (3, 2));
+    drop(inner);
+    assert_eq!(zst_made_dropped(), (3, 3));
+    // `unwrap_or_clone` of a shared handle clones, of the last one moves.
+    let f = Cow::new(CountedZst::new());
+    let cloned = Cow::unwrap_or_clone(f.clone());
+    assert_eq!(zst_made_dropped(), (5, 3));
+    let moved = Cow::unwrap_or_clone(f);
+    assert_eq!(zst_made_dropped(), (5, 3));
+    drop((cloned, moved));
+    assert_eq!(zst_made_dropped(), (5, 5));
 }
 
 #[test]
@@ -223,6 +334,38 @@ fn catch_unwind_accepts_a_cow_by_value() {
     });
     let b = r.unwrap();
     assert!(Cow::ptr_eq(&a, &b));
+}
+
+/// A payload that is `Send` but not `Sync` (`Cell`, `RefCell`): its `Cow`
+/// is neither `Send` nor `Sync` (asserted above), and it works on one
+/// thread: handles share the one value (a write through the `Cell` shows in
+/// every handle), `make_mut` copies it, and the value taken out (a `T:
+/// Send`) may then move to another thread.
+#[test]
+fn a_send_only_payload_works_on_one_thread() {
+    let a = Cow::new(Cell::new(1u32));
+    let b = a.clone();
+    b.set(2);
+    assert_eq!(a.get(), 2, "handles share one value");
+    let mut c = b.clone();
+    Cow::make_mut(&mut c).set(3);
+    assert!(!Cow::ptr_eq(&b, &c));
+    assert_eq!((a.get(), b.get(), c.get()), (2, 2, 3));
+    assert_eq!(Cow::strong_count(&a), 2);
+    drop(b);
+    let cell = Cow::try_unwrap(a).unwrap();
+    let moved = std::thread::spawn(move || cell.get() + 10).join().unwrap();
+    assert_eq!(moved, 12);
+
+    let r = Cow::new(RefCell::new(String::from("x")));
+    let r2 = r.clone();
+    // `RefCell::borrow` by path: `Cow` has a `Borrow` impl of its own.
+    r2.borrow_mut().push('y');
+    assert_eq!(*RefCell::borrow(&r), "xy");
+    let mut r3 = r.clone();
+    Cow::make_mut(&mut r3).borrow_mut().push('z');
+    assert_eq!(*RefCell::borrow(&r), "xy");
+    assert_eq!(*RefCell::borrow(&r3), "xyz");
 }
 
 // ---------------------------------------------------------------------------

@@ -12,6 +12,10 @@ use std::sync::MutexGuard;
 use arcow::{cow_vec, CowVec, PagedCowVec};
 use static_assertions::{assert_impl_all, assert_not_impl_any};
 
+mod common;
+
+use common::elems::{CountedZst, A4096, A64};
+
 /// Runs `f`, which must panic, and returns its message.
 fn panic_message(f: impl FnOnce()) -> String {
     let payload = panic::catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
@@ -168,65 +172,135 @@ fn zst_pages_hold_4096() {
     assert_eq!(format!("{:?}", PagedCowVec::from(vec![(), ()])), "[(), ()]");
 }
 
-thread_local! {
-    static ZST_MADE: Cell<usize> = const { Cell::new(0) };
-    static ZST_DROPPED: Cell<usize> = const { Cell::new(0) };
-}
-
-/// A zero-sized element that counts how many were made (new or cloned) and
-/// dropped on this thread.
-#[derive(Debug)]
-struct Zst;
-
-impl Zst {
-    fn new() -> Zst {
-        ZST_MADE.with(|c| c.set(c.get() + 1));
-        Zst
-    }
-}
-
-impl Clone for Zst {
-    fn clone(&self) -> Zst {
-        Zst::new()
-    }
-}
-
-impl Drop for Zst {
-    fn drop(&mut self) {
-        ZST_DROPPED.with(|c| c.set(c.get() + 1));
-    }
-}
-
-fn zst_live() -> usize {
-    ZST_MADE.with(Cell::get) - ZST_DROPPED.with(Cell::get)
-}
-
 #[test]
 fn zst_with_drop_drops_each_element_once() {
-    assert_eq!(PagedCowVec::<Zst>::page_elems(), 4096);
+    assert_eq!(PagedCowVec::<CountedZst>::page_elems(), 4096);
     let n = scale(2 * 4096 + 100, 4096 + 100);
     {
-        let mut v: PagedCowVec<Zst> = (0..n).map(|_| Zst::new()).collect();
-        assert_eq!(zst_live(), n);
+        let mut v: PagedCowVec<CountedZst> = (0..n).map(|_| CountedZst::new()).collect();
+        assert_eq!(CountedZst::live(), n);
         let snapshot = v.clone();
-        assert_eq!(zst_live(), n, "clone makes no elements");
+        assert_eq!(CountedZst::live(), n, "clone makes no elements");
         // A write copies one page: 4096 clones, plus the new value.
-        drop(v.set(10, Zst::new()));
-        assert_eq!(zst_live(), n + 4096);
+        drop(v.set(10, CountedZst::new()));
+        assert_eq!(CountedZst::live(), n + 4096);
         assert_eq!(v.pop().map(drop), Some(()));
         v.truncate(4096 + 1);
         assert_eq!(v.len(), 4097);
         drop(snapshot);
         // Left: `v`'s copy of page 0 and a copy of page 1's first element
         // (page 1 was shared, so truncating it copied what it kept).
-        assert_eq!(zst_live(), v.len());
+        assert_eq!(CountedZst::live(), v.len());
         v.clear();
-        assert_eq!(zst_live(), 0);
-        v.push(Zst::new());
-        v.push(Zst::new());
-        assert_eq!(zst_live(), 2);
+        assert_eq!(CountedZst::live(), 0);
+        v.push(CountedZst::new());
+        v.push(CountedZst::new());
+        assert_eq!(CountedZst::live(), 2);
     }
-    assert_eq!(zst_live(), 0);
+    assert_eq!(CountedZst::live(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Over-aligned elements
+// ---------------------------------------------------------------------------
+
+/// Asserts that every element and every page of `v` is aligned for `T`.
+#[track_caller]
+fn assert_aligned<T>(v: &PagedCowVec<T>, what: &str) {
+    let align = std::mem::align_of::<T>();
+    for (i, page) in v.pages().enumerate() {
+        let addr = page.as_ptr() as usize;
+        assert_eq!(addr % align, 0, "{what}: page {i} at {addr:#x}");
+    }
+    for (i, e) in v.iter().enumerate() {
+        let addr = e as *const T as usize;
+        assert_eq!(addr % align, 0, "{what}: element {i} at {addr:#x}");
+    }
+}
+
+/// Pushes `n` elements one by one (every page is a fresh allocation, and the
+/// tree grows inner nodes), then writes, truncates and rebuilds through a
+/// shared handle: each page copy is a fresh allocation that must be aligned
+/// too.
+fn check_paged_aligned<T: Clone + PartialEq + std::fmt::Debug>(n: usize, make: fn(u64) -> T) {
+    let pe = PagedCowVec::<T>::page_elems();
+    assert!(n > 2 * pe, "several pages");
+    let mut v = PagedCowVec::new();
+    for i in 0..n as u64 {
+        v.push(make(i));
+        let last = v.get(i as usize).unwrap() as *const T as usize;
+        assert_eq!(last % std::mem::align_of::<T>(), 0, "push {i}");
+    }
+    assert_aligned(&v, "pushes");
+    let snapshot = v.clone();
+    assert_aligned(&snapshot, "clone");
+    // Shared: each write copies a page (and its path).
+    v.set(0, make(1000));
+    *v.get_mut(n / 2).unwrap() = make(1001);
+    v.set(n - 1, make(1002));
+    assert!(!v.ptr_eq(&snapshot));
+    assert_aligned(&v, "set and get_mut on a shared vector");
+    assert_aligned(&snapshot, "the snapshot after the copies");
+    assert_eq!((v[0].clone(), snapshot[0].clone()), (make(1000), make(0)));
+    // A cut in the middle of a shared page copies what it keeps.
+    let mut cut = snapshot.clone();
+    cut.truncate(pe + pe / 2 + 1);
+    cut.push(make(2000));
+    assert_eq!(cut.pop(), Some(make(2000)));
+    cut.extend((0..pe as u64 + 3).map(make));
+    assert_aligned(&cut, "truncate, pop, extend");
+    let from_vec = PagedCowVec::from((0..n as u64).map(make).collect::<Vec<_>>());
+    let from_cow_vec = PagedCowVec::from((0..n as u64).map(make).collect::<CowVec<_>>());
+    let collected: PagedCowVec<T> = (0..n as u64).map(make).collect();
+    assert_aligned(&from_vec, "From<Vec>");
+    assert_aligned(&from_cow_vec, "From<CowVec>");
+    assert_aligned(&collected, "collect");
+    assert_eq!(from_vec, snapshot);
+    assert_eq!(collected, snapshot);
+}
+
+#[test]
+fn over_aligned_elements_are_aligned() {
+    assert_eq!(PagedCowVec::<A64>::page_elems(), 64);
+    assert_eq!(PagedCowVec::<A4096>::page_elems(), 1);
+    check_paged_aligned(scale(64 * 70, 64 * 3 + 5), A64);
+    // 70 one-element pages: two inner levels.
+    check_paged_aligned(scale(70, 10), A4096);
+}
+
+// ---------------------------------------------------------------------------
+// Send but not Sync elements
+// ---------------------------------------------------------------------------
+
+/// A vector of `Cell`s (`Send`, not `Sync`) is neither `Send` nor `Sync`
+/// (asserted below), and works on one thread: handles share pages, so a
+/// write through a `Cell` shows in every handle sharing its page, while a
+/// write through `get_mut`/`set` copies the page.
+#[test]
+fn send_only_elements_work_on_one_thread() {
+    let n = scale(3000, 1100);
+    let mut v: PagedCowVec<Cell<u32>> = (0..n as u32).map(Cell::new).collect();
+    let w = v.clone();
+    w[5].set(500);
+    assert_eq!(v[5].get(), 500, "the handles share the page");
+    v.get_mut(5).unwrap().set(501);
+    assert_eq!((v[5].get(), w[5].get()), (501, 500), "get_mut copied");
+    v.set(n - 1, Cell::new(7));
+    assert_eq!((v[n - 1].get(), w[n - 1].get()), (7, n as u32 - 1));
+    v.truncate(10);
+    assert_eq!(v.pop().map(|c| c.get()), Some(9));
+    assert_eq!(v.len(), 9);
+    assert_eq!(w.len(), n);
+    let r: PagedCowVec<RefCell<String>> = (0..3).map(|i| RefCell::new(i.to_string())).collect();
+    let r2 = r.clone();
+    r2[1].borrow_mut().push('!');
+    assert_eq!(*r[1].borrow(), "1!");
+    // The elements taken out are `Send`: they may leave the thread.
+    let cells = v.to_vec();
+    let sum = std::thread::spawn(move || cells.iter().map(Cell::get).sum::<u32>())
+        .join()
+        .unwrap();
+    assert_eq!(sum, 501 + (0..9).sum::<u32>() - 5);
 }
 
 // ---------------------------------------------------------------------------

@@ -20,6 +20,10 @@ use std::sync::{Arc, Mutex, MutexGuard, Once};
 use arcow::{cow_vec, CowVec, IntoIter};
 use static_assertions::{assert_eq_size, assert_impl_all, assert_not_impl_any};
 
+mod common;
+
+use common::elems::{CountedZst, A4096, A64};
+
 // ---------------------------------------------------------------------------
 // Element types
 // ---------------------------------------------------------------------------
@@ -27,14 +31,6 @@ use static_assertions::{assert_eq_size, assert_impl_all, assert_not_impl_any};
 /// Not `Clone`: whatever compiles with it needs no `T: Clone`.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct NoClone(u32);
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[repr(align(64))]
-struct A64(u64);
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[repr(align(4096))]
-struct A4096(u64);
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(align(64))]
@@ -79,30 +75,6 @@ impl Clone for Tracked {
 }
 
 impl Drop for Tracked {
-    fn drop(&mut self) {
-        DROPS.with(|d| d.set(d.get() + 1));
-    }
-}
-
-/// A zero-sized element whose constructions and drops are counted.
-#[derive(Debug, PartialEq)]
-struct CountedZst;
-
-impl CountedZst {
-    fn new() -> CountedZst {
-        MADE.with(|m| m.set(m.get() + 1));
-        CountedZst
-    }
-}
-
-impl Clone for CountedZst {
-    fn clone(&self) -> CountedZst {
-        CLONES.with(|c| c.set(c.get() + 1));
-        CountedZst::new()
-    }
-}
-
-impl Drop for CountedZst {
     fn drop(&mut self) {
         DROPS.with(|d| d.set(d.get() + 1));
     }
@@ -293,23 +265,23 @@ fn zero_sized_elements() {
 #[test]
 fn zero_sized_elements_are_dropped_exactly_once() {
     let n = scale(50, 10);
-    let base = (made(), drops());
+    let base = (CountedZst::made(), CountedZst::dropped());
     {
         let mut v: CowVec<CountedZst> = CowVec::new();
         for _ in 0..n {
             v.push(CountedZst::new());
         }
         let mut w = v.clone();
-        assert_eq!(made() - base.0, n);
+        assert_eq!(CountedZst::made() - base.0, n);
         // `pop` on a shared buffer copies (clones) first.
         drop(w.pop());
         assert_eq!(w.len(), n - 1);
         assert_eq!(v.len(), n);
         drop(v.pop());
         // Unique now: pops move.
-        let before = clones();
+        let before = CountedZst::clones();
         drop(v.pop());
-        assert_eq!(clones(), before);
+        assert_eq!(CountedZst::clones(), before);
         let x = w.clone();
         let mut it = x.into_iter();
         drop(it.next());
@@ -323,8 +295,8 @@ fn zero_sized_elements_are_dropped_exactly_once() {
         assert_eq!(moved.len(), 6);
     }
     assert_eq!(
-        made() - base.0,
-        drops() - base.1,
+        CountedZst::made() - base.0,
+        CountedZst::dropped() - base.1,
         "every zero-sized value made was dropped exactly once"
     );
 }
