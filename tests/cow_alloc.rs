@@ -325,6 +325,56 @@ fn a_panicking_clone_in_make_mut_leaks_nothing() {
     assert_eq!((s.deallocs, s.dealloc_bytes), (2, 1024));
 }
 
+thread_local! {
+    /// `DropBomb::drop` panics while this is set (on this thread).
+    static DROP_BOMB_ARMED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A payload whose `Drop` panics on command, aligned so that its `Cow`
+/// allocation is the only "tracked" one, and owning a heap buffer of its own
+/// that must still be freed.
+#[repr(align(256))]
+struct DropBomb {
+    _owned: Box<[u8; 100]>,
+}
+
+impl Drop for DropBomb {
+    fn drop(&mut self) {
+        if DROP_BOMB_ARMED.with(Cell::get) && !std::thread::panicking() {
+            // `resume_unwind`: no panic hook, so no output buffer that
+            // outlives the measurement (see `Bomb`).
+            panic::resume_unwind(Box::new("DropBomb::drop"));
+        }
+    }
+}
+
+const _: () = assert!(align_of::<DropBomb>() >= TRACKED_ALIGN);
+
+#[test]
+fn a_panicking_drop_of_the_value_still_frees_the_block() {
+    assert_eq!(block_size::<DropBomb>(), 512);
+    let a = Cow::new(DropBomb {
+        _owned: Box::new([7; 100]),
+    });
+    let b = a.clone();
+    DROP_BOMB_ARMED.with(|armed| armed.set(true));
+    let (_, s) = measure(|| drop(a));
+    assert_eq!(s, Stats::NONE, "a non-last handle freed something");
+    let (result, s) = measure(|| {
+        let result = panic::catch_unwind(AssertUnwindSafe(move || drop(b)));
+        // The payload is the unwinder's allocation: drop it in the region.
+        result.map_err(|payload| payload.downcast_ref::<&str>().copied())
+    });
+    DROP_BOMB_ARMED.with(|armed| armed.set(false));
+    assert_eq!(result, Err(Some("DropBomb::drop")));
+    // The block (the only tracked allocation) was freed, once.
+    assert_eq!((s.tracked_allocs, s.tracked_deallocs), (0, 1), "{s:?}");
+    // Apart from the unwinder's own (allocated and freed in the region),
+    // exactly the block and the value's buffer were freed.
+    assert_eq!(s.deallocs - s.allocs, 2, "{s:?}");
+    assert_eq!(s.dealloc_bytes - s.alloc_bytes, 512 + 100, "{s:?}");
+}
+
 #[test]
 fn a_cow_of_cows_frees_each_block_once() {
     let inner = Cow::new(1u64);

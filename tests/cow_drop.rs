@@ -295,6 +295,33 @@ fn a_panicking_drop_of_the_value_runs_once() {
     t.assert_all_dropped_once();
 }
 
+/// A value whose drop panics partway (one of its elements panics) still
+/// drops everything else it owns, once, when its last handle goes.
+#[test]
+fn a_panicking_drop_inside_the_value_still_drops_the_rest() {
+    for bad in [0, 2, 4] {
+        let t = Tracker::new();
+        let values: Vec<Dummy> = (0..5).map(|i| t.make(i)).collect();
+        let id = values[bad].id();
+        let a = Cow::new(values);
+        let mut b = a.clone();
+        let c = a.clone();
+        t.panic_on_drop_of(id);
+        // A copy by `make_mut` drops nothing of the old value.
+        Cow::make_mut(&mut b).pop();
+        drop(a);
+        assert_eq!(t.live(), 5 + 4, "element {bad}: dropped too early");
+        let r = panic::catch_unwind(AssertUnwindSafe(move || drop(c)));
+        assert!(
+            r.is_err(),
+            "element {bad}: the drop panic must reach the caller"
+        );
+        assert_eq!(t.live(), 4, "element {bad}: the rest of the value leaked");
+        drop(b);
+        t.assert_all_dropped_once();
+    }
+}
+
 #[test]
 fn nested_cows_drop_each_value_once() {
     let t = Tracker::new();

@@ -13,6 +13,9 @@
 //! and a write to another page under the same (now unique) inner nodes
 //! allocates only that page; dropping the last handle frees everything.
 
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
+
 use arcow::PagedCowVec;
 
 mod common;
@@ -309,4 +312,59 @@ fn truncate_of_a_shared_vector_copies_no_whole_page() {
     assert_eq!(w.len(), cut);
     assert_eq!(v.len(), n);
     assert!(w.iter().copied().eq(0..cut as u64));
+}
+
+thread_local! {
+    /// The key whose `DropBomb` panics in `drop` (on this thread); `u64::MAX`:
+    /// none.
+    static DROP_BOMB: Cell<u64> = const { Cell::new(u64::MAX) };
+    /// `DropBomb`s dropped on this thread.
+    static BOMB_DROPS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// An element whose `Drop` panics on command.
+#[derive(Clone, Debug)]
+struct DropBomb(u64);
+
+impl Drop for DropBomb {
+    fn drop(&mut self) {
+        BOMB_DROPS.with(|d| d.set(d.get() + 1));
+        if DROP_BOMB.with(Cell::get) == self.0 && !std::thread::panicking() {
+            // `resume_unwind`: no panic hook, so no output buffer that
+            // outlives the measurement.
+            panic::resume_unwind(Box::new("DropBomb::drop"));
+        }
+    }
+}
+
+/// A panicking `Drop` of one element in the last handle's drop still frees
+/// every page and inner node, and drops every other element: whatever the
+/// region allocates (the vector, a snapshot and the page copy of a write,
+/// the unwinder's own objects) is freed by its end.
+#[test]
+fn a_panicking_drop_still_frees_every_page() {
+    let n = if cfg!(miri) { 1100 } else { 40_000 }; // 512 a page
+    for bad in [0, n / 2, n - 1] {
+        let drops_before = BOMB_DROPS.with(Cell::get);
+        let (result, s, _) = measure(|| {
+            let mut v: PagedCowVec<DropBomb> = (0..n).map(DropBomb).collect();
+            let snapshot = v.clone();
+            // `v` gets its own copy of one page and its path.
+            drop(v.set(n as usize / 3, DropBomb(u64::MAX - 1)));
+            drop(v);
+            DROP_BOMB.with(|b| b.set(bad));
+            let r = panic::catch_unwind(AssertUnwindSafe(move || drop(snapshot)));
+            DROP_BOMB.with(|b| b.set(u64::MAX));
+            // The payload is the unwinder's allocation: drop it in the region.
+            r.map_err(|payload| payload.downcast_ref::<&str>().copied())
+        });
+        assert_eq!(result, Err(Some("DropBomb::drop")), "element {bad}");
+        assert!(
+            s.balanced(),
+            "element {bad}: not everything was freed: {s:?}"
+        );
+        // `n` elements, the page copy (512 clones), the new value.
+        let dropped = BOMB_DROPS.with(Cell::get) - drops_before;
+        assert_eq!(dropped, n as usize + 512 + 1, "element {bad}");
+    }
 }

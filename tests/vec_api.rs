@@ -392,6 +392,125 @@ fn capacity_overflow_panics_with_a_clear_message() {
     assert_capacity_overflow("Vec", || vec![1u8].reserve(usize::MAX));
 }
 
+/// Set in the child processes of `a_huge_reserve_aborts_like_vec`: which
+/// request to make.
+const HUGE_CHILD_ENV: &str = "ARCOW_HUGE_RESERVE_CHILD";
+
+/// `u64`s worth 2^62 bytes: within `isize::MAX` (so no capacity overflow),
+/// but more than any allocator gives (x86-64 has 2^47 bytes of user address
+/// space).
+const HUGE: usize = 1 << 59;
+
+/// A request the allocator refuses goes to `handle_alloc_error`, exactly as
+/// `Vec`'s does: the process aborts with "memory allocation of N bytes
+/// failed" (a panic there would let code go on with a vector that never got
+/// its room). Checked in child processes, one per request; the child of the
+/// `Vec` case shows that `Vec` does the same.
+#[test]
+fn a_huge_reserve_aborts_like_vec() {
+    if cfg!(miri) {
+        // Miri cannot spawn a process, and reports a huge allocation as
+        // resource exhaustion instead of returning null.
+        return;
+    }
+    use std::os::unix::process::ExitStatusExt;
+    // Under AddressSanitizer, make its allocator return null as `System`
+    // does, instead of reporting the size as an error of its own.
+    let asan = match std::env::var("ASAN_OPTIONS") {
+        Ok(o) if !o.is_empty() => format!("{o}:allocator_may_return_null=1"),
+        _ => "allocator_may_return_null=1".to_owned(),
+    };
+    for case in [
+        "with_capacity",
+        "reserve unique",
+        "reserve shared",
+        "Vec::reserve",
+    ] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "huge_reserve_child", "--nocapture"])
+            .env(HUGE_CHILD_ENV, case)
+            .env("ASAN_OPTIONS", &asan)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stdout.contains(&format!("huge_reserve_child: {case}")),
+            "{case}: the child did not run: {stdout}"
+        );
+        assert_eq!(
+            out.status.signal(),
+            Some(6),
+            "{case}: the child should die of SIGABRT; status {:?}, stderr {stderr}",
+            out.status
+        );
+        assert!(!stderr.contains("panicked"), "{case}: {stderr}");
+        // "memory allocation of N bytes failed", with N the huge request.
+        let bytes: usize = stderr
+            .split("memory allocation of ")
+            .nth(1)
+            .and_then(|rest| rest.split(" bytes failed").next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{case}: no allocation failure message: {stderr}"));
+        assert!(bytes >= HUGE * 8, "{case}: {bytes} bytes");
+    }
+}
+
+/// Does nothing unless run as a child of `a_huge_reserve_aborts_like_vec`.
+#[test]
+fn huge_reserve_child() {
+    let Ok(case) = std::env::var(HUGE_CHILD_ENV) else {
+        return;
+    };
+    println!("huge_reserve_child: {case}");
+    let mut v = cow_vec![1u64, 2, 3];
+    let w = v.clone();
+    match case.as_str() {
+        "with_capacity" => drop(CowVec::<u64>::with_capacity(HUGE)),
+        "reserve unique" => {
+            drop(w);
+            v.reserve(HUGE)
+        }
+        "reserve shared" => v.reserve(HUGE),
+        "Vec::reserve" => vec![1u64, 2, 3].reserve(HUGE),
+        other => panic!("unknown case {other}"),
+    }
+    unreachable!("{case}: a request of 2^62 bytes succeeded");
+}
+
+// ---------------------------------------------------------------------------
+// Send but not Sync elements
+// ---------------------------------------------------------------------------
+
+/// A vector of `Cell`s (`Send`, not `Sync`) is neither `Send` nor `Sync`
+/// (asserted above), and works on one thread: handles share the buffer, so
+/// a write through a `Cell` shows in each, while `make_mut` copies it; the
+/// elements taken out are `Send` and may leave the thread.
+#[test]
+fn send_only_elements_work_on_one_thread() {
+    let mut v: CowVec<Cell<u32>> = (0..5).map(Cell::new).collect();
+    let w = v.clone();
+    w[1].set(10);
+    assert_eq!(v[1].get(), 10, "the handles share the buffer");
+    v.make_mut()[2].set(20);
+    assert!(!v.ptr_eq(&w));
+    assert_eq!((v[2].get(), w[2].get()), (20, 2));
+    v.push(Cell::new(5));
+    let got: Vec<u32> = v.iter().map(Cell::get).collect();
+    assert_eq!(got, [0, 10, 20, 3, 4, 5]);
+    drop(w);
+
+    let r: CowVec<RefCell<Vec<u8>>> = CowVec::from(vec![RefCell::new(vec![1])]);
+    r.clone()[0].borrow_mut().push(2);
+    assert_eq!(*r[0].borrow(), [1, 2]);
+
+    let cells = v.into_vec();
+    let sum = std::thread::spawn(move || cells.iter().map(Cell::get).sum::<u32>())
+        .join()
+        .unwrap();
+    assert_eq!(sum, 42);
+}
+
 // ---------------------------------------------------------------------------
 // Comparisons, hashing, formatting
 // ---------------------------------------------------------------------------
