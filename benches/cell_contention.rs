@@ -57,11 +57,20 @@
 //! round's numbers too); any argument that does not start with `--`
 //! is a filter on `<writer>/<type>` (e.g. `rebuild/` or `CowCell`).
 //! Smoke run (50 ms per run, 1 round): `cargo bench --bench cell_contention -- --test`.
+//! `ARCOW_CONTENTION_JSON=path` also writes every table (and more latency
+//! percentiles: p90, p99.99) as JSON to `path`, for `cargo xtask bench-report`.
 //!
 //! A 2-core machine runs exactly one reader next to the writer, so this
 //! cannot show how readers scale with cores (locks get worse with more
 //! readers as their shared lock word bounces between cores; `CowCell`'s and
 //! `ArcSwap`'s readers write only to thread-local slots).
+//!
+//! Reader sweep (filter id `readers/<type>`): 1, 2, ... up to as many reader
+//! threads as cores, no writer, total reads per second (untimed batches of
+//! 64, as above), median over rounds. With no writer this is the readers'
+//! own cost of sharing: a lock's readers all write its lock word, the
+//! wait-free types' readers do not. A writer beside them would leave fewer
+//! cores than readers at the top of the sweep, which measures the scheduler.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,6 +81,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use arcow::CowCell;
 use hdrhistogram::Histogram;
+use serde_json::{json, Value};
 
 /// Rows in the table.
 const ROWS: usize = 64;
@@ -388,6 +398,8 @@ struct Sample {
     /// p50, p99, p99.9, max of reader latency in ns, and p99.9 corrected
     /// for coordinated omission.
     latency: [f64; 5],
+    /// p90 and p99.99 of reader latency in ns (JSON output only).
+    more: [f64; 2],
 }
 
 fn sample<S: Shared>(writer: Writer, secs: f64) -> Sample {
@@ -404,6 +416,10 @@ fn sample<S: Shared>(writer: Writer, secs: f64) -> Sample {
             h.value_at_quantile(0.999) as f64,
             h.max() as f64,
             corrected.value_at_quantile(0.999) as f64,
+        ],
+        more: [
+            h.value_at_quantile(0.90) as f64,
+            h.value_at_quantile(0.9999) as f64,
         ],
     }
 }
@@ -424,6 +440,61 @@ const CASES: [Case; 6] = [
         sample::<parking_lot::RwLock<Table>>,
     ),
     (<Mutex<Table> as Shared>::NAME, sample::<Mutex<Table>>),
+];
+
+/// Runs `readers` reader threads and no writer on a fresh `S` for `secs`
+/// and returns the total reads per second (the reader sweep).
+fn sweep<S: Shared>(readers: usize, secs: f64) -> f64 {
+    let shared = S::new(Table::new());
+    let go = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        let threads: Vec<_> = (0..readers)
+            .map(|r| {
+                let (shared, go, stop) = (&shared, &go, &stop);
+                s.spawn(move || {
+                    while !go.load(Ordering::Acquire) {
+                        std::hint::spin_loop();
+                    }
+                    let mut at = r % ROWS;
+                    let mut reads = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        for _ in 0..64 {
+                            at = next_row(at);
+                            black_box(shared.read(black_box(at)));
+                        }
+                        reads += 64;
+                    }
+                    reads
+                })
+            })
+            .collect();
+        let t0 = Instant::now();
+        go.store(true, Ordering::Release);
+        thread::sleep(Duration::from_secs_f64(secs));
+        stop.store(true, Ordering::Relaxed);
+        let elapsed = t0.elapsed().as_secs_f64();
+        let reads: u64 = threads
+            .into_iter()
+            .map(|t| t.join().expect("reader panicked"))
+            .sum();
+        reads as f64 / elapsed
+    })
+}
+
+/// The types of the reader sweep (the lock-adjacent `ArcSwap` is a writer
+/// diagnostic, left out).
+type SweepCase = (&'static str, fn(usize, f64) -> f64);
+
+const SWEEP: [SweepCase; 5] = [
+    (<CowCell<Table> as Shared>::NAME, sweep::<CowCell<Table>>),
+    (<SwapCell as Shared>::NAME, sweep::<SwapCell>),
+    (<RwLock<Table> as Shared>::NAME, sweep::<RwLock<Table>>),
+    (
+        <parking_lot::RwLock<Table> as Shared>::NAME,
+        sweep::<parking_lot::RwLock<Table>>,
+    ),
+    (<Mutex<Table> as Shared>::NAME, sweep::<Mutex<Table>>),
 ];
 
 /// A target from DESIGN.md: `CowCell` against `anchor` under `writer`.
@@ -537,15 +608,17 @@ fn main() {
     };
 
     let cores = thread::available_parallelism().map_or(0, |n| n.get());
+    let load_start = load_average();
     println!(
         "cell_contention: 1 reader + 1 writer thread, {cores} cores, {secs} s per run, \
-         {rounds} round(s), load average at start {}",
-        load_average()
+         {rounds} round(s), load average at start {load_start}"
     );
+    let overhead = timer_overhead();
     println!(
-        "timer overhead (two Instant::now + record, median): {} ns, in every latency alike",
-        timer_overhead()
+        "timer overhead (two Instant::now + record, median): {overhead} ns, in every latency alike"
     );
+    // What `ARCOW_CONTENTION_JSON` gets: one entry per writer, and the sweep.
+    let mut json_writers: Vec<Value> = Vec::new();
 
     for writer in WRITERS {
         let cases: Vec<&Case> = CASES
@@ -555,11 +628,12 @@ fn main() {
         if cases.is_empty() {
             continue;
         }
+        let work_ns = work_alone(writer);
         println!(
             "\nwriter `{}`: {}; the work alone takes {:.2} µs per update",
             writer.name,
             writer.about,
-            work_alone(writer) / 1000.0
+            work_ns / 1000.0
         );
         // samples[case][round]
         let mut samples: Vec<Vec<Sample>> = cases.iter().map(|_| Vec::new()).collect();
@@ -587,9 +661,24 @@ fn main() {
             "{:<36} {:>12} {:>10} {:>9} {:>9} {:>9} {:>11} {:>11}",
             "type", "reads/s", "writes/s", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "p99.9 CO"
         );
+        let mut json_cases: Vec<Value> = Vec::new();
         for (case, runs) in cases.iter().zip(&samples) {
             let med =
                 |f: &dyn Fn(&Sample) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
+            json_cases.push(json!({
+                "type": case.0,
+                "reads_per_sec": med(&|s| s.reads_per_sec),
+                "writes_per_sec": med(&|s| s.writes_per_sec),
+                "latency_ns": {
+                    "p50": med(&|s| s.latency[0]),
+                    "p90": med(&|s| s.more[0]),
+                    "p99": med(&|s| s.latency[1]),
+                    "p99.9": med(&|s| s.latency[2]),
+                    "p99.99": med(&|s| s.more[1]),
+                    "max": med(&|s| s.latency[3]),
+                    "p99.9 CO": med(&|s| s.latency[4]),
+                },
+            }));
             println!(
                 "{:<36} {:>12.0} {:>10.0} {:>9.0} {:>9.0} {:>9.0} {:>11.0} {:>11.0}",
                 case.0,
@@ -603,8 +692,19 @@ fn main() {
             );
         }
 
+        let mut json_ratios: Vec<Value> = Vec::new();
+        let json_writer = |cases: Vec<Value>, ratios: Vec<Value>| {
+            json!({
+                "name": writer.name,
+                "about": writer.about,
+                "work_ns": work_ns,
+                "cases": cases,
+                "ratios": ratios,
+            })
+        };
         // Ratios of CowCell to each anchor, median over rounds.
         let Some(cow) = cases.iter().position(|c| c.0 == "arcow::CowCell") else {
+            json_writers.push(json_writer(json_cases, json_ratios));
             continue;
         };
         println!(
@@ -628,6 +728,13 @@ fn main() {
             let p99 = ratio(&|s| s.latency[1]);
             let p999 = ratio(&|s| s.latency[2]);
             let p999_co = ratio(&|s| s.latency[4]);
+            json_ratios.push(json!({
+                "anchor": case.0,
+                "reads": reads,
+                "p99": p99,
+                "p99.9": p999,
+                "p99.9 CO": p999_co,
+            }));
             let verdict = TARGETS
                 .iter()
                 .find(|t| t.writer == writer.name && t.anchor == case.0)
@@ -650,6 +757,75 @@ fn main() {
                 case.0, reads, p99, p999, p999_co, verdict
             );
         }
+        json_writers.push(json_writer(json_cases, json_ratios));
     }
-    println!("\nload average at end {}", load_average());
+
+    let json_sweep = reader_sweep(cores, secs, rounds, &selected);
+    let load_end = load_average();
+    println!("\nload average at end {load_end}");
+
+    if let Ok(path) = std::env::var("ARCOW_CONTENTION_JSON") {
+        let out = json!({
+            "cores": cores,
+            "secs": secs,
+            "rounds": rounds,
+            "timer_overhead_ns": overhead,
+            "co_interval_ns": CO_INTERVAL_NS,
+            "load_average_start": load_start,
+            "load_average_end": load_end,
+            "writers": json_writers,
+            "sweep": json_sweep,
+        });
+        let text = serde_json::to_string_pretty(&out).expect("JSON of plain values");
+        std::fs::write(&path, text + "\n")
+            .unwrap_or_else(|e| panic!("ARCOW_CONTENTION_JSON={path:?}: {e}"));
+        println!("wrote {path}");
+    }
+}
+
+/// The reader sweep: 1 to `cores` reader threads, no writer, for each type
+/// `selected` as `readers/<type>`; prints the table and returns it as JSON.
+fn reader_sweep(
+    cores: usize,
+    secs: f64,
+    rounds: usize,
+    selected: &dyn Fn(&str, &str) -> bool,
+) -> Value {
+    let cases: Vec<&SweepCase> = SWEEP
+        .iter()
+        .filter(|(name, _)| selected("readers", name))
+        .collect();
+    let threads: Vec<usize> = (1..=cores.max(1)).collect();
+    if cases.is_empty() {
+        return Value::Null;
+    }
+    println!(
+        "\nreader sweep: 1 to {} reader threads, no writer; total reads/s, median over rounds",
+        threads.len()
+    );
+    // runs[case][threads index][round]
+    let mut runs = vec![vec![Vec::new(); threads.len()]; cases.len()];
+    for _ in 0..rounds {
+        for (t, &n) in threads.iter().enumerate() {
+            for (case, out) in cases.iter().zip(&mut runs) {
+                out[t].push((case.1)(n, secs));
+            }
+        }
+    }
+    print!("{:<36}", "type");
+    for n in &threads {
+        print!(" {:>14}", format!("{n} reader(s)"));
+    }
+    println!();
+    let mut json_cases = Vec::new();
+    for (case, per_threads) in cases.iter().zip(&mut runs) {
+        let medians: Vec<f64> = per_threads.iter_mut().map(|r| median(r)).collect();
+        print!("{:<36}", case.0);
+        for m in &medians {
+            print!(" {m:>14.0}");
+        }
+        println!();
+        json_cases.push(json!({ "type": case.0, "reads_per_sec": medians }));
+    }
+    json!({ "threads": threads, "cases": json_cases })
 }

@@ -1,0 +1,330 @@
+//! Reading what a run left behind: criterion's saved estimates, the JSON of
+//! benches/cell_contention.rs, and the run's own record (run.json).
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+/// One criterion benchmark: its ids and the median of its samples.
+#[derive(Clone, Debug)]
+pub struct Estimate {
+    pub group: String,
+    pub function: String,
+    /// The parameter (`u64`, `4KiB`, `1M`, ...); `None` for plain functions.
+    pub value: Option<String>,
+    /// Median time per iteration, in ns.
+    pub median_ns: f64,
+}
+
+/// The criterion baseline a bench's results are saved under, so that groups
+/// of the same name in different benches (`push`, `first_write`, ...) do not
+/// overwrite each other.
+pub fn baseline(bench: &str) -> String {
+    format!("report-{bench}")
+}
+
+/// Every `<group>/<function>/<value>/report-<bench>/` under `criterion_dir`.
+pub fn read_criterion(criterion_dir: &Path, bench: &str) -> Result<Vec<Estimate>, String> {
+    let mut dirs = Vec::new();
+    find_dirs(criterion_dir, &baseline(bench), &mut dirs);
+    let mut out = Vec::new();
+    for dir in dirs {
+        let id = read_json(&dir.join("benchmark.json"))?;
+        let est = read_json(&dir.join("estimates.json"))?;
+        let median_ns = est["median"]["point_estimate"]
+            .as_f64()
+            .ok_or_else(|| format!("{}: no median", dir.display()))?;
+        out.push(Estimate {
+            group: str_of(&id["group_id"]).unwrap_or_default(),
+            function: str_of(&id["function_id"]).unwrap_or_default(),
+            value: str_of(&id["value_str"]),
+            median_ns,
+        });
+    }
+    Ok(out)
+}
+
+/// Directories named `name` anywhere below `dir` (criterion nests them two
+/// or three levels deep).
+fn find_dirs(dir: &Path, name: &str, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    paths.sort();
+    for path in paths {
+        if path.file_name().is_some_and(|f| f == name) {
+            out.push(path);
+        } else {
+            find_dirs(&path, name, out);
+        }
+    }
+}
+
+/// Removes every `report-<bench>` baseline, so a run leaves no stale entry.
+pub fn remove_baseline(criterion_dir: &Path, bench: &str) -> Result<(), String> {
+    let mut dirs = Vec::new();
+    find_dirs(criterion_dir, &baseline(bench), &mut dirs);
+    for dir in dirs {
+        fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+pub fn read_json(path: &Path) -> Result<Value, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn str_of(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_owned)
+}
+
+fn f64_of(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+/// One type's row under a writer (medians over rounds).
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub name: String,
+    pub reads_per_sec: f64,
+    pub writes_per_sec: f64,
+    /// `(percentile name, ns)`: p50, p90, p99, p99.9, p99.99, max, p99.9 CO.
+    pub latency: Vec<(String, f64)>,
+}
+
+impl Case {
+    pub fn latency(&self, name: &str) -> f64 {
+        self.latency
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(f64::NAN, |(_, v)| *v)
+    }
+}
+
+/// `CowCell / anchor` under a writer, median over rounds of each round's ratio.
+#[derive(Clone, Debug)]
+pub struct Ratio {
+    pub anchor: String,
+    pub reads: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub p999_co: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Writer {
+    pub name: String,
+    pub about: String,
+    pub work_ns: f64,
+    pub cases: Vec<Case>,
+    pub ratios: Vec<Ratio>,
+}
+
+/// Readers only, 1 to `cores` threads: total reads/s per type and count.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    pub threads: Vec<usize>,
+    pub cases: Vec<(String, Vec<f64>)>,
+}
+
+/// What `ARCOW_CONTENTION_JSON` holds.
+#[derive(Clone, Debug)]
+pub struct Contention {
+    pub cores: usize,
+    pub secs: f64,
+    pub rounds: usize,
+    pub timer_overhead_ns: f64,
+    pub co_interval_ns: f64,
+    pub load_start: String,
+    pub load_end: String,
+    pub writers: Vec<Writer>,
+    pub sweep: Option<Sweep>,
+}
+
+pub const PERCENTILES: [&str; 7] = ["p50", "p90", "p99", "p99.9", "p99.99", "max", "p99.9 CO"];
+
+pub fn parse_contention(v: &Value) -> Contention {
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let writers = list(&v["writers"])
+        .iter()
+        .map(|w| Writer {
+            name: str_of(&w["name"]).unwrap_or_default(),
+            about: str_of(&w["about"]).unwrap_or_default(),
+            work_ns: f64_of(&w["work_ns"]),
+            cases: list(&w["cases"])
+                .iter()
+                .map(|c| Case {
+                    name: str_of(&c["type"]).unwrap_or_default(),
+                    reads_per_sec: f64_of(&c["reads_per_sec"]),
+                    writes_per_sec: f64_of(&c["writes_per_sec"]),
+                    latency: PERCENTILES
+                        .iter()
+                        .map(|p| (p.to_string(), f64_of(&c["latency_ns"][*p])))
+                        .collect(),
+                })
+                .collect(),
+            ratios: list(&w["ratios"])
+                .iter()
+                .map(|r| Ratio {
+                    anchor: str_of(&r["anchor"]).unwrap_or_default(),
+                    reads: f64_of(&r["reads"]),
+                    p99: f64_of(&r["p99"]),
+                    p999: f64_of(&r["p99.9"]),
+                    p999_co: f64_of(&r["p99.9 CO"]),
+                })
+                .collect(),
+        })
+        .collect();
+    let sweep = v["sweep"].is_object().then(|| Sweep {
+        threads: list(&v["sweep"]["threads"])
+            .iter()
+            .filter_map(Value::as_u64)
+            .map(|n| n as usize)
+            .collect(),
+        cases: list(&v["sweep"]["cases"])
+            .iter()
+            .map(|c| {
+                let reads = list(&c["reads_per_sec"]).iter().map(f64_of).collect();
+                (str_of(&c["type"]).unwrap_or_default(), reads)
+            })
+            .collect(),
+    });
+    Contention {
+        cores: v["cores"].as_u64().unwrap_or(0) as usize,
+        secs: f64_of(&v["secs"]),
+        rounds: v["rounds"].as_u64().unwrap_or(0) as usize,
+        timer_overhead_ns: f64_of(&v["timer_overhead_ns"]),
+        co_interval_ns: f64_of(&v["co_interval_ns"]),
+        load_start: str_of(&v["load_average_start"]).unwrap_or_default(),
+        load_end: str_of(&v["load_average_end"]).unwrap_or_default(),
+        writers,
+        sweep,
+    }
+}
+
+/// The run's own record, written by `bench-report` before it renders.
+#[derive(Clone, Debug, Default)]
+pub struct RunInfo {
+    /// The `cargo xtask ...` command line.
+    pub command: String,
+    /// The cargo commands it ran, in order.
+    pub commands: Vec<String>,
+    pub cpu: String,
+    pub cores: usize,
+    pub rustc: String,
+    pub libc: String,
+    pub kernel: String,
+    pub commit: String,
+    pub load_start: String,
+    pub load_end: String,
+    /// UTC, `YYYY-MM-DD HH:MM`.
+    pub started: String,
+    pub seconds: f64,
+    pub quick: bool,
+}
+
+impl RunInfo {
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "command": self.command,
+            "commands": self.commands,
+            "cpu": self.cpu,
+            "cores": self.cores,
+            "rustc": self.rustc,
+            "libc": self.libc,
+            "kernel": self.kernel,
+            "commit": self.commit,
+            "load_start": self.load_start,
+            "load_end": self.load_end,
+            "started": self.started,
+            "seconds": self.seconds,
+            "quick": self.quick,
+        })
+    }
+
+    pub fn from_json(v: &Value) -> RunInfo {
+        let s = |k: &str| str_of(&v[k]).unwrap_or_default();
+        RunInfo {
+            command: s("command"),
+            commands: v["commands"]
+                .as_array()
+                .map(|a| a.iter().filter_map(str_of).collect())
+                .unwrap_or_default(),
+            cpu: s("cpu"),
+            cores: v["cores"].as_u64().unwrap_or(0) as usize,
+            rustc: s("rustc"),
+            libc: s("libc"),
+            kernel: s("kernel"),
+            commit: s("commit"),
+            load_start: s("load_start"),
+            load_end: s("load_end"),
+            started: s("started"),
+            seconds: f64_of(&v["seconds"]),
+            quick: v["quick"].as_bool().unwrap_or(false),
+        }
+    }
+}
+
+/// Everything the report is made of.
+#[derive(Clone, Debug, Default)]
+pub struct Results {
+    /// `(bench, its estimates)`, benches in report order.
+    pub criterion: Vec<(String, Vec<Estimate>)>,
+    pub contention: Option<Contention>,
+    pub run: RunInfo,
+}
+
+impl Results {
+    pub fn bench(&self, bench: &str) -> &[Estimate] {
+        self.criterion
+            .iter()
+            .find(|(b, _)| b == bench)
+            .map_or(&[], |(_, e)| e.as_slice())
+    }
+
+    /// The median of `bench`/`group`/`function`/`value`, in ns.
+    pub fn median(
+        &self,
+        bench: &str,
+        group: &str,
+        function: &str,
+        value: Option<&str>,
+    ) -> Option<f64> {
+        self.bench(bench)
+            .iter()
+            .find(|e| e.group == group && e.function == function && e.value.as_deref() == value)
+            .map(|e| e.median_ns)
+    }
+}
+
+/// Reads the criterion baselines of `benches` and the files in `report_dir`.
+pub fn load(criterion_dir: &Path, report_dir: &Path, benches: &[&str]) -> Result<Results, String> {
+    let mut criterion = Vec::new();
+    for bench in benches {
+        criterion.push((bench.to_string(), read_criterion(criterion_dir, bench)?));
+    }
+    let contention_path = report_dir.join("contention.json");
+    let contention = if contention_path.exists() {
+        Some(parse_contention(&read_json(&contention_path)?))
+    } else {
+        None
+    };
+    let run_path = report_dir.join("run.json");
+    let run = if run_path.exists() {
+        RunInfo::from_json(&read_json(&run_path)?)
+    } else {
+        RunInfo::default()
+    };
+    Ok(Results {
+        criterion,
+        contention,
+        run,
+    })
+}

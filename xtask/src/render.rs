@@ -1,0 +1,699 @@
+//! docs/benchmarks.md from a run's results.
+
+use std::fmt::Write;
+
+use crate::data::{Estimate, Results, PERCENTILES};
+use crate::notes::{self, Section};
+use crate::targets::{self, Bar, Target};
+
+/// The figures drawn for this report, as paths relative to the document
+/// (`None`: no data for it in this run).
+#[derive(Default)]
+pub struct Figures {
+    pub first_write: Option<String>,
+    pub latency: Option<String>,
+    pub sweep: Option<String>,
+}
+
+/// Types in the order tables list them; others follow, sorted.
+const TYPE_ORDER: [&str; 15] = [
+    "arcow::Cow",
+    "std::Arc",
+    "triomphe::Arc",
+    "arcow::PagedCowVec",
+    "arcow::CowVec",
+    "Vec",
+    "ecow::EcoVec",
+    "imbl::Vector",
+    "arcow::CowCell",
+    "arc_swap::ArcSwap",
+    "arc_swap::ArcSwap::rcu",
+    "std::RwLock",
+    "parking_lot::RwLock",
+    "std::Mutex",
+    "std::RwLock<Arc>",
+];
+
+/// A ratio this much worse than an anchor's lands in "Where arcow loses"
+/// even without a target.
+const LOSS: f64 = 1.2;
+
+fn type_rank(name: &str) -> usize {
+    TYPE_ORDER
+        .iter()
+        .position(|t| *t == name)
+        .unwrap_or(TYPE_ORDER.len())
+}
+
+/// A type's name without its crate, for narrow table headers.
+pub fn short(name: &str) -> &str {
+    ["arcow::", "ecow::", "arc_swap::"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name)
+}
+
+/// A name as inline code, so `<T>` in it is not taken for HTML.
+pub fn code(name: &str) -> String {
+    format!("`{name}`")
+}
+
+/// `u64` = 8, `4KiB` = 4096, `1k` = 1e3, `10M` = 1e7; `None` for other words.
+pub fn value_size(v: &str) -> Option<f64> {
+    if v == "u64" {
+        return Some(8.0);
+    }
+    let (num, scale) = if let Some(n) = v.strip_suffix("KiB") {
+        (n, 1024.0)
+    } else if let Some(n) = v.strip_suffix('k') {
+        (n, 1e3)
+    } else if let Some(n) = v.strip_suffix('M') {
+        (n, 1e6)
+    } else {
+        (v, 1.0)
+    };
+    num.parse::<f64>().ok().map(|n| n * scale)
+}
+
+fn value_order(a: &Option<String>, b: &Option<String>) -> std::cmp::Ordering {
+    let key = |v: &Option<String>| {
+        let size = v.as_deref().and_then(value_size);
+        (size.is_none(), size.unwrap_or(0.0), v.clone())
+    };
+    let (ka, kb) = (key(a), key(b));
+    ka.0.cmp(&kb.0)
+        .then(ka.1.total_cmp(&kb.1))
+        .then(ka.2.cmp(&kb.2))
+}
+
+/// Three significant digits and a unit: `3.87 ns`, `1.72 µs`, `157 ms`.
+pub fn fmt_time(ns: f64) -> String {
+    let (v, unit) = if ns < 1e3 {
+        (ns, "ns")
+    } else if ns < 1e6 {
+        (ns / 1e3, "µs")
+    } else if ns < 1e9 {
+        (ns / 1e6, "ms")
+    } else {
+        (ns / 1e9, "s")
+    };
+    format!("{} {unit}", sig3(v))
+}
+
+/// Three significant digits, no exponent for ordinary magnitudes.
+fn sig3(v: f64) -> String {
+    if !v.is_finite() {
+        return "—".into();
+    }
+    let a = v.abs();
+    if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// A ratio: `0.31`, `1.07`, `16.2`, `221`; tiny ones as `4.2e-4`.
+pub fn fmt_ratio(r: f64) -> String {
+    if !r.is_finite() {
+        "—".into()
+    } else if r != 0.0 && r.abs() < 0.01 {
+        format!("{r:.1e}")
+    } else {
+        sig3(r)
+    }
+}
+
+/// Operations per second: `181.6 M`, `76.2 k`.
+pub fn fmt_rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() {
+        "—".into()
+    } else if per_sec >= 1e6 {
+        format!("{:.1} M", per_sec / 1e6)
+    } else if per_sec >= 1e3 {
+        format!("{:.1} k", per_sec / 1e3)
+    } else {
+        format!("{per_sec:.0}")
+    }
+}
+
+fn fmt_bar(bar: Bar) -> String {
+    match bar {
+        Bar::AtMost(x) => format!("≤ {}", fmt_ratio(x)),
+        Bar::AtLeast(x) => format!("≥ {}", fmt_ratio(x)),
+    }
+}
+
+/// A target's outcome in this run.
+struct Outcome {
+    target: &'static Target,
+    ratio: Option<f64>,
+}
+
+impl Outcome {
+    fn of(target: &'static Target, r: &Results) -> Outcome {
+        Outcome {
+            target,
+            ratio: target.ratio(r),
+        }
+    }
+
+    fn result(&self) -> &'static str {
+        match self.ratio {
+            Some(x) if self.target.bar.passes(x) => "pass",
+            Some(_) => "**miss**",
+            None => "not measured",
+        }
+    }
+
+    fn row(&self) -> String {
+        format!(
+            "| {} | {} | {} | {} | {} |\n",
+            self.target.text,
+            self.target.what(),
+            self.ratio.map_or("—".into(), fmt_ratio),
+            fmt_bar(self.target.bar),
+            self.result()
+        )
+    }
+}
+
+const TARGET_HEADER: &str = "| target | ratio | measured | bar | result |\n|---|---|---|---|---|\n";
+
+pub fn render(r: &Results, figures: &Figures) -> String {
+    let mut out = String::new();
+    out.push_str("# Benchmarks\n\n");
+    out.push_str(
+        "<!-- Generated by `cargo xtask bench-report`; do not edit. \
+         The prose is in xtask/src/notes.rs. -->\n\n",
+    );
+    out.push_str(notes::INTRO);
+    out.push_str("\n\n");
+    run_section(&mut out, r);
+    summary(&mut out, r);
+    for section in &notes::SECTIONS {
+        criterion_section(&mut out, r, section, figures);
+    }
+    contention_section(&mut out, r, figures);
+    losses(&mut out, r);
+    out
+}
+
+fn run_section(out: &mut String, r: &Results) {
+    let run = &r.run;
+    out.push_str("## The run\n\n");
+    if run.command.is_empty() {
+        out.push_str(
+            "No record of the run was found (target/bench-report/run.json): the machine \
+             and the commands are unknown.\n\n",
+        );
+    } else {
+        if run.quick {
+            out.push_str(
+                "**This is a `--quick` run: a smoke pass with very short measurements. \
+                 Its numbers are not results.**\n\n",
+            );
+        }
+        let _ = writeln!(out, "Command: `{}`, which ran, in order:\n", run.command);
+        out.push_str("```sh\n");
+        for c in &run.commands {
+            let _ = writeln!(out, "{c}");
+        }
+        out.push_str("```\n\n");
+        let _ = writeln!(
+            out,
+            "- Started {} UTC at commit {}; took {:.0} min.",
+            run.started,
+            run.commit,
+            run.seconds / 60.0
+        );
+        let _ = writeln!(
+            out,
+            "- Machine: {}, {} cores; Linux {}; {}.",
+            run.cpu, run.cores, run.kernel, run.libc
+        );
+        let _ = writeln!(out, "- Toolchain: `{}`.", run.rustc);
+        let _ = writeln!(
+            out,
+            "- Load average (1, 5, 15 min) at the start: {}; at the end: {}.\n",
+            run.load_start, run.load_end
+        );
+    }
+    out.push_str(
+        "Medians are criterion's `median.point_estimate` in \
+         `target/criterion/<group>/<function>/<value>/report-<bench>/estimates.json` \
+         (criterion writes `arcow::Cow` as `arcow__Cow` in paths). \
+         `cargo xtask bench-report --from-existing` regenerates this file from them \
+         and `target/bench-report/` without running anything.\n\n",
+    );
+    out.push_str(notes::NOISE);
+    out.push_str("\n\n");
+}
+
+fn summary(out: &mut String, r: &Results) {
+    let outcomes: Vec<Outcome> = targets::TARGETS.iter().map(|t| Outcome::of(t, r)).collect();
+    let passed = outcomes.iter().filter(|o| o.result() == "pass").count();
+    let measured = outcomes.iter().filter(|o| o.ratio.is_some()).count();
+    out.push_str("## Targets at a glance\n\n");
+    let _ = writeln!(
+        out,
+        "{passed} of {measured} measured targets pass ({} in all). Each is repeated \
+         under its group below, with the numbers behind it.\n",
+        outcomes.len()
+    );
+    out.push_str(TARGET_HEADER);
+    for o in &outcomes {
+        out.push_str(&o.row());
+    }
+    out.push('\n');
+}
+
+/// The groups of `bench` in report order: those the notes know, then others.
+fn groups_of<'a>(r: &'a Results, section: &Section) -> Vec<(String, Vec<&'a Estimate>)> {
+    let estimates = r.bench(section.bench);
+    let mut names: Vec<String> = section.groups.iter().map(|g| g.name.to_string()).collect();
+    let mut extra: Vec<String> = estimates
+        .iter()
+        .map(|e| e.group.clone())
+        .filter(|g| !names.contains(g))
+        .collect();
+    extra.sort();
+    extra.dedup();
+    names.extend(extra);
+    names
+        .into_iter()
+        .map(|g| {
+            let list = estimates.iter().filter(|e| e.group == g).collect();
+            (g, list)
+        })
+        .collect()
+}
+
+fn functions(entries: &[&Estimate]) -> Vec<String> {
+    let mut f: Vec<String> = entries.iter().map(|e| e.function.clone()).collect();
+    f.sort_by(|a, b| type_rank(a).cmp(&type_rank(b)).then(a.cmp(b)));
+    f.dedup();
+    f
+}
+
+fn values(entries: &[&Estimate]) -> Vec<Option<String>> {
+    let mut v: Vec<Option<String>> = entries.iter().map(|e| e.value.clone()).collect();
+    v.sort_by(value_order);
+    v.dedup();
+    v
+}
+
+fn median(entries: &[&Estimate], function: &str, value: &Option<String>) -> Option<f64> {
+    entries
+        .iter()
+        .find(|e| e.function == function && &e.value == value)
+        .map(|e| e.median_ns)
+}
+
+/// The pairs `(arcow type, anchor)` whose ratio the table of a group gives:
+/// the section's subject against every other type, or, in a group without
+/// the subject (`nested`), every arcow type against every other.
+fn pairs(fns: &[String], subject: &str) -> Vec<(String, String)> {
+    let subjects: Vec<&String> = if fns.iter().any(|f| f == subject) {
+        fns.iter().filter(|f| *f == subject).collect()
+    } else {
+        fns.iter().filter(|f| f.starts_with("arcow::")).collect()
+    };
+    let mut out = Vec::new();
+    for s in &subjects {
+        for a in fns {
+            if a != *s && !subjects.contains(&a) {
+                out.push((s.to_string(), a.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn group_table(out: &mut String, entries: &[&Estimate], subject: &str) {
+    let fns = functions(entries);
+    let vals = values(entries);
+    if vals.iter().all(Option::is_none) {
+        // One row per type (groups of plain functions, such as `nested`).
+        let anchors: Vec<&String> = fns.iter().filter(|f| !f.starts_with("arcow::")).collect();
+        out.push_str("| type | median |");
+        for a in &anchors {
+            let _ = write!(out, " / {} |", code(short(a)));
+        }
+        out.push_str("\n|---|---|");
+        out.push_str(&"---|".repeat(anchors.len()));
+        out.push('\n');
+        for f in &fns {
+            let m = median(entries, f, &None);
+            let _ = write!(out, "| {} | {} |", code(f), m.map_or("—".into(), fmt_time));
+            for a in &anchors {
+                let ratio = m.zip(median(entries, a, &None)).map(|(m, a)| m / a);
+                let _ = write!(out, " {} |", ratio.map_or("—".into(), fmt_ratio));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+        return;
+    }
+    let pairs = pairs(&fns, subject);
+    out.push_str("| |");
+    for f in &fns {
+        let _ = write!(out, " {} |", code(short(f)));
+    }
+    for (s, a) in &pairs {
+        let _ = write!(out, " {} / {} |", code(short(s)), code(short(a)));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(fns.len() + pairs.len()));
+    out.push('\n');
+    for v in &vals {
+        let _ = write!(out, "| {} |", v.as_deref().unwrap_or(""));
+        for f in &fns {
+            let m = median(entries, f, v);
+            let _ = write!(out, " {} |", m.map_or("—".into(), fmt_time));
+        }
+        for (s, a) in &pairs {
+            let ratio = median(entries, s, v)
+                .zip(median(entries, a, v))
+                .map(|(s, a)| s / a);
+            let _ = write!(out, " {} |", ratio.map_or("—".into(), fmt_ratio));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+fn criterion_section(out: &mut String, r: &Results, section: &Section, figures: &Figures) {
+    let _ = writeln!(out, "## {}\n", section.title);
+    out.push_str(section.intro);
+    out.push_str("\n\n");
+    let _ = writeln!(
+        out,
+        "Ratios are `{}` over each other type (lower is better for arcow).\n",
+        short(section.subject)
+    );
+    for (group, entries) in groups_of(r, section) {
+        let note = section.groups.iter().find(|g| g.name == group);
+        let _ = writeln!(out, "### `{group}`\n");
+        if let Some(about) = note.map(|n| n.about).filter(|a| !a.is_empty()) {
+            let _ = writeln!(out, "One iteration: {about}.\n");
+        }
+        if entries.is_empty() {
+            let _ = writeln!(
+                out,
+                "Not in this run (`cargo bench --bench {}` left no `report-{}` results).\n",
+                section.bench, section.bench
+            );
+        } else {
+            group_table(out, &entries, section.subject);
+        }
+        let group_targets: Vec<Outcome> = targets::for_group(section.bench, &group)
+            .map(|t| Outcome::of(t, r))
+            .collect();
+        if !group_targets.is_empty() {
+            out.push_str(TARGET_HEADER);
+            for o in &group_targets {
+                out.push_str(&o.row());
+            }
+            out.push('\n');
+        }
+        if section.bench == "paged" && group == "first_write" {
+            figure(
+                out,
+                &figures.first_write,
+                "Figure 1: the first write after a snapshot, by vector length (log-log; \
+                 `Vec`: clone + write)",
+            );
+        }
+        if let Some(n) = note.map(|n| n.notes).filter(|n| !n.is_empty()) {
+            out.push_str(n);
+            out.push_str("\n\n");
+        }
+    }
+}
+
+fn figure(out: &mut String, path: &Option<String>, caption: &str) {
+    match path {
+        Some(p) => {
+            let _ = writeln!(out, "![{caption}]({p})\n\n*{caption}.*\n");
+        }
+        None => {
+            let _ = writeln!(out, "*{caption}: no data in this run.*\n");
+        }
+    }
+}
+
+fn contention_section(out: &mut String, r: &Results, figures: &Figures) {
+    out.push_str("## `CowCell<T>` under a writer\n\n");
+    out.push_str(notes::CONTENTION_INTRO);
+    out.push_str("\n\n");
+    let Some(c) = &r.contention else {
+        out.push_str(
+            "Not in this run (no target/bench-report/contention.json; run \
+             `ARCOW_CONTENTION_JSON=target/bench-report/contention.json cargo bench --bench cell_contention`).\n\n",
+        );
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "This run: {} s per run, {} round(s), {} cores; timer overhead {} ns per \
+         read (in every latency alike); `p99.9 CO` assumes a read due every {} ns; \
+         load average at the start {}, at the end {}.\n",
+        c.secs, c.rounds, c.cores, c.timer_overhead_ns, c.co_interval_ns, c.load_start, c.load_end
+    );
+    for w in &c.writers {
+        let _ = writeln!(
+            out,
+            "### Writer `{}`\n\n{}; the work alone takes {} per update. \
+             Reads and writes per second, reader latency in ns:\n",
+            w.name,
+            w.about,
+            fmt_time(w.work_ns)
+        );
+        out.push_str("| type | reads/s | writes/s |");
+        for p in PERCENTILES {
+            let _ = write!(out, " {p} |");
+        }
+        out.push_str("\n|---|---|---|");
+        out.push_str(&"---|".repeat(PERCENTILES.len()));
+        out.push('\n');
+        for case in &w.cases {
+            let _ = write!(
+                out,
+                "| {} | {} | {} |",
+                code(&case.name),
+                fmt_rate(case.reads_per_sec),
+                fmt_rate(case.writes_per_sec)
+            );
+            for (_, ns) in &case.latency {
+                let _ = write!(out, " {} |", fmt_ns(*ns));
+            }
+            out.push('\n');
+        }
+        out.push_str(
+            "\n`CowCell / anchor`, median over rounds of each round's ratio \
+             (reads/s: higher is better for `CowCell`; latencies: lower is better):\n\n",
+        );
+        out.push_str("| anchor | reads/s | p99 | p99.9 | p99.9 CO |\n|---|---|---|---|---|\n");
+        for ratio in &w.ratios {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                code(&ratio.anchor),
+                fmt_ratio(ratio.reads),
+                fmt_ratio(ratio.p99),
+                fmt_ratio(ratio.p999),
+                fmt_ratio(ratio.p999_co)
+            );
+        }
+        out.push('\n');
+        let writer_targets: Vec<Outcome> = targets::for_writer(&w.name)
+            .map(|t| Outcome::of(t, r))
+            .collect();
+        if !writer_targets.is_empty() {
+            out.push_str(TARGET_HEADER);
+            for o in &writer_targets {
+                out.push_str(&o.row());
+            }
+            out.push('\n');
+        }
+        if w.name == "rebuild" {
+            figure(
+                out,
+                &figures.latency,
+                "Figure 2: reader latency percentiles under the `rebuild` writer (log scale)",
+            );
+        }
+    }
+    out.push_str(notes::CONTENTION_NOTES);
+    out.push_str("\n\n### Readers from 1 to the core count\n\n");
+    match &c.sweep {
+        Some(s) if !s.threads.is_empty() => {
+            out.push_str("Total reads per second, no writer:\n\n| type |");
+            for n in &s.threads {
+                let _ = write!(out, " {n} reader{} |", if *n == 1 { "" } else { "s" });
+            }
+            out.push_str("\n|---|");
+            out.push_str(&"---|".repeat(s.threads.len()));
+            out.push('\n');
+            for (name, reads) in &s.cases {
+                let _ = write!(out, "| {} |", code(name));
+                for x in reads {
+                    let _ = write!(out, " {} |", fmt_rate(*x));
+                }
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+        _ => out.push_str("No reader sweep in this run.\n\n"),
+    }
+    figure(
+        out,
+        &figures.sweep,
+        "Figure 3: total reader throughput by reader threads, no writer (log scale)",
+    );
+    out.push_str(notes::SWEEP_NOTES);
+    out.push_str("\n\n");
+}
+
+/// A latency: whole ns below a millisecond, with a unit above.
+fn fmt_ns(ns: f64) -> String {
+    if !ns.is_finite() {
+        return "—".into();
+    }
+    if ns >= 1e6 {
+        return fmt_time(ns);
+    }
+    format!("{ns:.0}")
+}
+
+fn losses(out: &mut String, r: &Results) {
+    out.push_str("## Where arcow loses\n\n");
+    let misses: Vec<Outcome> = targets::TARGETS
+        .iter()
+        .map(|t| Outcome::of(t, r))
+        .filter(|o| o.ratio.is_some_and(|x| !o.target.bar.passes(x)))
+        .collect();
+    out.push_str("Targets missed in this run:\n\n");
+    if misses.is_empty() {
+        out.push_str("- none.\n");
+    }
+    for o in &misses {
+        let _ = writeln!(
+            out,
+            "- {}: {} is {}, the bar {}.",
+            o.target.text,
+            o.target.what(),
+            fmt_ratio(o.ratio.unwrap_or(f64::NAN)),
+            fmt_bar(o.target.bar)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nEvery other place where an anchor beat arcow by more than {LOSS}x in this run \
+         (targets or not; some anchors are not meant for the job, e.g. `imbl::Vector` \
+         at `push`, and some losses are the price of copy-on-write):\n"
+    );
+    let mut any = false;
+    for section in &notes::SECTIONS {
+        for (group, entries) in groups_of(r, section) {
+            let fns = functions(&entries);
+            for v in values(&entries) {
+                for (s, a) in pairs(&fns, section.subject) {
+                    let (Some(ms), Some(ma)) = (median(&entries, &s, &v), median(&entries, &a, &v))
+                    else {
+                        continue;
+                    };
+                    if ms / ma > LOSS {
+                        any = true;
+                        let at = v.as_deref().map_or(String::new(), |v| format!("/{v}"));
+                        let _ = writeln!(
+                            out,
+                            "- `{group}{at}` (benches/{}.rs): {} {} against {} {}: {}x.",
+                            section.bench,
+                            code(short(&s)),
+                            fmt_time(ms),
+                            code(&a),
+                            fmt_time(ma),
+                            fmt_ratio(ms / ma)
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if let Some(c) = &r.contention {
+        for w in &c.writers {
+            let cow = w.cases.iter().find(|c| c.name == "arcow::CowCell");
+            for ratio in &w.ratios {
+                if ratio.reads < 1.0 / LOSS {
+                    any = true;
+                    let _ = writeln!(
+                        out,
+                        "- `{}` writer: `CowCell`'s reader throughput is {}x {}'s.",
+                        w.name,
+                        fmt_ratio(ratio.reads),
+                        code(&ratio.anchor)
+                    );
+                }
+                if ratio.p999 > LOSS {
+                    any = true;
+                    let _ = writeln!(
+                        out,
+                        "- `{}` writer: `CowCell`'s reader p99.9 is {}x {}'s.",
+                        w.name,
+                        fmt_ratio(ratio.p999),
+                        code(&ratio.anchor)
+                    );
+                }
+                let anchor = w.cases.iter().find(|c| c.name == ratio.anchor);
+                if let (Some(cow), Some(anchor)) = (cow, anchor) {
+                    let x = cow.writes_per_sec / anchor.writes_per_sec;
+                    if x < 1.0 / LOSS {
+                        any = true;
+                        let _ = writeln!(
+                            out,
+                            "- `{}` writer: `CowCell`'s writer does {} updates/s against {}'s {}: {}x.",
+                            w.name,
+                            fmt_rate(cow.writes_per_sec),
+                            code(&ratio.anchor),
+                            fmt_rate(anchor.writes_per_sec),
+                            fmt_ratio(x)
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if !any {
+        out.push_str("- none.\n");
+    }
+    out.push_str("\nWhat the numbers above mean for a user:\n\n");
+    out.push_str(notes::WHERE_LOCKS_WIN);
+    out.push_str("\n\n");
+    out.push_str(notes::NOT_MEASURED);
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(fmt_time(3.871), "3.87 ns");
+        assert_eq!(fmt_time(1720.0), "1.72 µs");
+        assert_eq!(fmt_time(157e6), "157 ms");
+        assert_eq!(fmt_ratio(0.31), "0.31");
+        assert_eq!(fmt_ratio(221.4), "221");
+        assert_eq!(fmt_ratio(0.00042), "4.2e-4");
+        assert_eq!(fmt_rate(181.6e6), "181.6 M");
+        assert_eq!(value_size("4KiB"), Some(4096.0));
+        assert_eq!(value_size("10M"), Some(1e7));
+        assert_eq!(value_size("reads"), None);
+        assert_eq!(short("arcow::PagedCowVec"), "PagedCowVec");
+        assert_eq!(short("std::RwLock"), "std::RwLock");
+    }
+}

@@ -1,0 +1,337 @@
+//! The performance targets of the design, as checks on a run's numbers.
+
+use crate::data::Results;
+
+/// What a target compares.
+pub enum Check {
+    /// Criterion: median of `subject` / median of `anchor` in
+    /// `bench`/`group` at `value` (lower is faster for `subject`).
+    Time {
+        bench: &'static str,
+        group: &'static str,
+        value: Option<&'static str>,
+        subject: &'static str,
+        anchor: &'static str,
+    },
+    /// benches/cell_contention.rs: `CowCell / anchor` under `writer`, for
+    /// `metric` "reads" (throughput), "p99.9" or "p99.9 CO".
+    Contention {
+        writer: &'static str,
+        metric: &'static str,
+        anchor: &'static str,
+    },
+}
+
+/// The bar a ratio must clear.
+#[derive(Clone, Copy)]
+pub enum Bar {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl Bar {
+    pub fn passes(self, ratio: f64) -> bool {
+        match self {
+            Bar::AtMost(max) => ratio <= max,
+            Bar::AtLeast(min) => ratio >= min,
+        }
+    }
+}
+
+pub struct Target {
+    /// The target in words (the design's, shortened).
+    pub text: &'static str,
+    pub check: Check,
+    pub bar: Bar,
+}
+
+impl Target {
+    /// The measured ratio, if the run has both numbers.
+    pub fn ratio(&self, r: &Results) -> Option<f64> {
+        match self.check {
+            Check::Time {
+                bench,
+                group,
+                value,
+                subject,
+                anchor,
+            } => {
+                let s = r.median(bench, group, subject, value)?;
+                let a = r.median(bench, group, anchor, value)?;
+                Some(s / a)
+            }
+            Check::Contention {
+                writer,
+                metric,
+                anchor,
+            } => {
+                let c = r.contention.as_ref()?;
+                let w = c.writers.iter().find(|w| w.name == writer)?;
+                let ratio = w.ratios.iter().find(|x| x.anchor == anchor)?;
+                let v = match metric {
+                    "reads" => ratio.reads,
+                    "p99.9" => ratio.p999,
+                    "p99.9 CO" => ratio.p999_co,
+                    _ => return None,
+                };
+                v.is_finite().then_some(v)
+            }
+        }
+    }
+
+    /// Where the ratio comes from, e.g. `first_write/1M, PagedCowVec / imbl::Vector`.
+    pub fn what(&self) -> String {
+        match self.check {
+            Check::Time {
+                group,
+                value,
+                subject,
+                anchor,
+                ..
+            } => {
+                let at = value.map_or(String::new(), |v| format!("/{v}"));
+                format!("`{group}{at}`: `{subject}` / `{anchor}`")
+            }
+            Check::Contention {
+                writer,
+                metric,
+                anchor,
+            } => format!("`{writer}` writer, {metric}: `CowCell` / `{anchor}`"),
+        }
+    }
+}
+
+const fn time(
+    text: &'static str,
+    bench: &'static str,
+    group: &'static str,
+    value: &'static str,
+    subject: &'static str,
+    anchor: &'static str,
+    bar: Bar,
+) -> Target {
+    Target {
+        text,
+        check: Check::Time {
+            bench,
+            group,
+            value: Some(value),
+            subject,
+            anchor,
+        },
+        bar,
+    }
+}
+
+const fn contention(
+    text: &'static str,
+    writer: &'static str,
+    metric: &'static str,
+    anchor: &'static str,
+    bar: Bar,
+) -> Target {
+    Target {
+        text,
+        check: Check::Contention {
+            writer,
+            metric,
+            anchor,
+        },
+        bar,
+    }
+}
+
+use Bar::{AtLeast, AtMost};
+
+const COW: &str = "arcow::Cow";
+const STD_ARC: &str = "std::Arc";
+const TRIOMPHE: &str = "triomphe::Arc";
+const COW_VEC: &str = "arcow::CowVec";
+const PAGED: &str = "arcow::PagedCowVec";
+const VEC: &str = "Vec";
+const ECO: &str = "ecow::EcoVec";
+const IMBL: &str = "imbl::Vector";
+const CELL: &str = "arcow::CowCell";
+const SWAP: &str = "arc_swap::ArcSwap";
+const RWLOCK: &str = "std::RwLock";
+const PL_RWLOCK: &str = "parking_lot::RwLock";
+
+const CLONE_DROP: &str =
+    "`Cow` clone+drop no slower than `Arc` and `triomphe::Arc` (5% allowed for noise)";
+const UNIQUE: &str = "`Cow::make_mut` when unique at least 2x faster than `Arc::make_mut`";
+const SHARED: &str = "`Cow::make_mut` when shared (4 KiB value) within 1.1x of `Arc::make_mut`";
+const PUSH: &str = "`CowVec::push` into a unique vector within 1.1x of `Vec::push`";
+const PUSH_ECO: &str = "`CowVec::push` faster than `EcoVec::push`";
+const LOAD: &str = "`CowCell::load` + read within 1.5x of `ArcSwap::load`";
+const REBUILD_LOCK_READS: &str =
+    "under a ~10 µs writer: reader throughput at least 5x `RwLock`'s (std and parking_lot)";
+const REBUILD_LOCK_P999: &str =
+    "under a ~10 µs writer: reader p99.9 at most 1/10 of `RwLock`'s (std and parking_lot)";
+const REBUILD_LOCK_P999_CO: &str =
+    "the same, p99.9 corrected for coordinated omission (a blocked reader issues no reads)";
+
+/// Every target of the design that a bench measures, in report order.
+pub const TARGETS: &[Target] = &[
+    time(CLONE_DROP, "cow", "clone_drop", "u64", COW, STD_ARC, AtMost(1.05)),
+    time(CLONE_DROP, "cow", "clone_drop", "u64", COW, TRIOMPHE, AtMost(1.05)),
+    time(CLONE_DROP, "cow", "clone_drop", "4KiB", COW, STD_ARC, AtMost(1.05)),
+    time(CLONE_DROP, "cow", "clone_drop", "4KiB", COW, TRIOMPHE, AtMost(1.05)),
+    time(UNIQUE, "cow", "make_mut_unique", "u64", COW, STD_ARC, AtMost(0.5)),
+    time(UNIQUE, "cow", "make_mut_unique", "4KiB", COW, STD_ARC, AtMost(0.5)),
+    time(SHARED, "cow", "make_mut_shared", "4KiB", COW, STD_ARC, AtMost(1.1)),
+    time(PUSH, "vec", "push", "1k", COW_VEC, VEC, AtMost(1.1)),
+    time(PUSH, "vec", "push", "100k", COW_VEC, VEC, AtMost(1.1)),
+    time(PUSH_ECO, "vec", "push", "1k", COW_VEC, ECO, AtMost(1.0)),
+    time(PUSH_ECO, "vec", "push", "100k", COW_VEC, ECO, AtMost(1.0)),
+    time(
+        "`CowVec` clone O(1), against `Vec`'s O(n): under 0.1% of `Vec::clone` at 1M",
+        "vec",
+        "clone",
+        "1M",
+        COW_VEC,
+        VEC,
+        AtMost(0.001),
+    ),
+    time(
+        "`CowVec` iteration within 1.05x of `Vec`",
+        "vec",
+        "iter_sum",
+        "1M",
+        COW_VEC,
+        VEC,
+        AtMost(1.05),
+    ),
+    time(
+        "first write after a snapshot of 1M `u64` within 1.1x of `Vec::clone` + write",
+        "vec",
+        "first_write",
+        "1M",
+        COW_VEC,
+        VEC,
+        AtMost(1.1),
+    ),
+    time(
+        "10M elements, snapshot + 10k reads, no write: under 1% of a deep copy",
+        "vec",
+        "snapshot_10M",
+        "reads",
+        COW_VEC,
+        VEC,
+        AtMost(0.01),
+    ),
+    time(
+        "the same with one write while the snapshot lives: whole-buffer COW can only match the deep copy (within 1.1x)",
+        "vec",
+        "snapshot_10M",
+        "reads+write",
+        COW_VEC,
+        VEC,
+        AtMost(1.1),
+    ),
+    time(
+        "`PagedCowVec` iteration within 1.2x of `Vec`",
+        "paged",
+        "iter_sum",
+        "1M",
+        PAGED,
+        VEC,
+        AtMost(1.2),
+    ),
+    time(
+        "`PagedCowVec` iteration at least 4x faster than `imbl::Vector`",
+        "paged",
+        "iter_sum",
+        "1M",
+        PAGED,
+        IMBL,
+        AtMost(0.25),
+    ),
+    time(
+        "`PagedCowVec` random `get` within 2x of `Vec`",
+        "paged",
+        "get_random",
+        "1M",
+        PAGED,
+        VEC,
+        AtMost(2.0),
+    ),
+    time(
+        "`PagedCowVec` push within 1.5x of `Vec`",
+        "paged",
+        "push",
+        "100k",
+        PAGED,
+        VEC,
+        AtMost(1.5),
+    ),
+    time(
+        "`PagedCowVec` first write after a snapshot of 1M within 2x of `imbl::Vector`",
+        "paged",
+        "first_write",
+        "1M",
+        PAGED,
+        IMBL,
+        AtMost(2.0),
+    ),
+    time(
+        "... and under 0.5% of `Vec::clone` (+ write)",
+        "paged",
+        "first_write",
+        "1M",
+        PAGED,
+        VEC,
+        AtMost(0.005),
+    ),
+    time(
+        "the seed's scenario (10M, snapshot + 10k random reads + one write): `PagedCowVec` under 0.5% of the deep copy",
+        "paged",
+        "seed",
+        "10M",
+        PAGED,
+        VEC,
+        AtMost(0.005),
+    ),
+    time(LOAD, "cell", "load_read", "u64", CELL, SWAP, AtMost(1.5)),
+    time(LOAD, "cell", "load_read", "4KiB", CELL, SWAP, AtMost(1.5)),
+    contention(REBUILD_LOCK_READS, "rebuild", "reads", RWLOCK, AtLeast(5.0)),
+    contention(REBUILD_LOCK_READS, "rebuild", "reads", PL_RWLOCK, AtLeast(5.0)),
+    contention(REBUILD_LOCK_P999, "rebuild", "p99.9", RWLOCK, AtMost(0.1)),
+    contention(REBUILD_LOCK_P999, "rebuild", "p99.9", PL_RWLOCK, AtMost(0.1)),
+    contention(REBUILD_LOCK_P999_CO, "rebuild", "p99.9 CO", RWLOCK, AtMost(0.1)),
+    contention(REBUILD_LOCK_P999_CO, "rebuild", "p99.9 CO", PL_RWLOCK, AtMost(0.1)),
+    contention(
+        "under a ~10 µs writer: reader throughput at least 0.9x raw `ArcSwap`'s",
+        "rebuild",
+        "reads",
+        SWAP,
+        AtLeast(0.9),
+    ),
+    contention(
+        "under a ~10 µs writer: reader p99.9 at most 1.5x raw `ArcSwap`'s",
+        "rebuild",
+        "p99.9",
+        SWAP,
+        AtMost(1.5),
+    ),
+    contention(
+        "with a fast back-to-back writer: reader throughput at least 0.8x raw `ArcSwap`'s (the writers' lock costs readers nothing)",
+        "counter",
+        "reads",
+        SWAP,
+        AtLeast(0.8),
+    ),
+];
+
+/// The targets measured in `bench`/`group`.
+pub fn for_group<'a>(bench: &'a str, group: &'a str) -> impl Iterator<Item = &'static Target> + 'a {
+    TARGETS.iter().filter(move |t| {
+        matches!(t.check, Check::Time { bench: b, group: g, .. } if b == bench && g == group)
+    })
+}
+
+/// The contention targets under `writer`.
+pub fn for_writer(writer: &str) -> impl Iterator<Item = &'static Target> + '_ {
+    TARGETS
+        .iter()
+        .filter(move |t| matches!(t.check, Check::Contention { writer: w, .. } if w == writer))
+}

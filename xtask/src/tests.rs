@@ -1,0 +1,331 @@
+//! The generator on a tiny fixture: criterion baselines, contention JSON and
+//! a run record written to a temporary folder, read back, rendered, plotted.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+/// A fresh, empty folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One criterion result, as `cargo bench -- --save-baseline report-<bench>` leaves it.
+fn estimate(
+    criterion: &Path,
+    bench: &str,
+    group: &str,
+    function: &str,
+    value: Option<&str>,
+    ns: f64,
+) {
+    let mut dir = criterion.join(group).join(function.replace("::", "__"));
+    if let Some(v) = value {
+        dir = dir.join(v);
+    }
+    for sub in ["new", &data::baseline(bench)] {
+        let d = dir.join(sub);
+        fs::create_dir_all(&d).unwrap();
+        let id = serde_json::json!({
+            "group_id": group, "function_id": function, "value_str": value,
+            "throughput": null, "full_id": "", "directory_name": "", "title": "",
+        });
+        fs::write(d.join("benchmark.json"), id.to_string()).unwrap();
+        // `new` holds another bench's numbers: the report must not read it.
+        let median = if sub == "new" { ns * 1000.0 } else { ns };
+        let est = serde_json::json!({
+            "mean": {"point_estimate": median * 1.1},
+            "median": {"point_estimate": median, "standard_error": 0.1},
+        });
+        fs::write(d.join("estimates.json"), est.to_string()).unwrap();
+    }
+}
+
+const CONTENTION: &str = r#"{
+  "cores": 2, "secs": 1.0, "rounds": 3, "timer_overhead_ns": 20, "co_interval_ns": 1000,
+  "load_average_start": "0.50 0.40 0.30", "load_average_end": "1.50 0.90 0.40",
+  "writers": [
+    {"name": "rebuild", "about": "every update recomputes all 64 rows", "work_ns": 9800.0,
+     "cases": [
+       {"type": "arcow::CowCell", "reads_per_sec": 180e6, "writes_per_sec": 76000.0,
+        "latency_ns": {"p50": 30, "p90": 40, "p99": 280, "p99.9": 521, "p99.99": 900, "max": 4.7e6, "p99.9 CO": 3.2e6}},
+       {"type": "arc_swap::ArcSwap", "reads_per_sec": 179e6, "writes_per_sec": 77000.0,
+        "latency_ns": {"p50": 30, "p90": 40, "p99": 151, "p99.9": 431, "p99.99": 800, "max": 4.1e6, "p99.9 CO": 2.5e6}},
+       {"type": "std::RwLock", "reads_per_sec": 12e6, "writes_per_sec": 65000.0,
+        "latency_ns": {"p50": 30, "p90": 30, "p99": 31, "p99.9": 28911, "p99.99": 1e6, "max": 27.5e6, "p99.9 CO": 25.5e6}},
+       {"type": "parking_lot::RwLock", "reads_per_sec": 0.16e6, "writes_per_sec": 60000.0,
+        "latency_ns": {"p50": 30, "p90": 40, "p99": 946687, "p99.9": 4022271, "p99.99": 5e6, "max": 9.8e6, "p99.9 CO": 8.8e6}}
+     ],
+     "ratios": [
+       {"anchor": "arc_swap::ArcSwap", "reads": 1.02, "p99": 1.04, "p99.9": 1.12, "p99.9 CO": 1.19},
+       {"anchor": "std::RwLock", "reads": 16.0, "p99": 2.9, "p99.9": 0.010, "p99.9 CO": 0.10},
+       {"anchor": "parking_lot::RwLock", "reads": 51.0, "p99": 0.0003, "p99.9": 0.0001, "p99.9 CO": 0.31}
+     ]},
+    {"name": "counter", "about": "every update increments a counter and one row", "work_ns": 20.0,
+     "cases": [
+       {"type": "arcow::CowCell", "reads_per_sec": 58e6, "writes_per_sec": 1.7e6,
+        "latency_ns": {"p50": 30, "p90": 40, "p99": 1332, "p99.9": 10471, "p99.99": 20000, "max": 5.1e6, "p99.9 CO": 3.9e6}},
+       {"type": "std::RwLock", "reads_per_sec": 26e6, "writes_per_sec": 35e6,
+        "latency_ns": {"p50": 91, "p90": 100, "p99": 2615, "p99.9": 4287, "p99.99": 9000, "max": 8e6, "p99.9 CO": 5e6}}
+     ],
+     "ratios": [
+       {"anchor": "std::RwLock", "reads": 2.1, "p99": 0.49, "p99.9": 1.4, "p99.9 CO": 0.77}
+     ]}
+  ],
+  "sweep": {"threads": [1, 2], "cases": [
+    {"type": "arcow::CowCell", "reads_per_sec": [229e6, 450e6]},
+    {"type": "std::RwLock", "reads_per_sec": [201e6, 40e6]}
+  ]}
+}"#;
+
+fn fixture(dir: &Path) -> data::Results {
+    let criterion = dir.join("criterion");
+    let report = dir.join("bench-report");
+    // cow: a pass (make_mut_unique) and a miss (clone_drop vs triomphe).
+    estimate(
+        &criterion,
+        "cow",
+        "clone_drop",
+        "arcow::Cow",
+        Some("u64"),
+        4.0,
+    );
+    estimate(
+        &criterion,
+        "cow",
+        "clone_drop",
+        "std::Arc",
+        Some("u64"),
+        4.0,
+    );
+    estimate(
+        &criterion,
+        "cow",
+        "clone_drop",
+        "triomphe::Arc",
+        Some("u64"),
+        2.0,
+    );
+    estimate(
+        &criterion,
+        "cow",
+        "make_mut_unique",
+        "arcow::Cow",
+        Some("u64"),
+        1.0,
+    );
+    estimate(
+        &criterion,
+        "cow",
+        "make_mut_unique",
+        "std::Arc",
+        Some("u64"),
+        3.5,
+    );
+    // paged: the first-write sweep, and a group name that vec.rs has too.
+    for (size, n) in [("1k", 1e3), ("10k", 1e4), ("1M", 1e6), ("10M", 1e7)] {
+        estimate(
+            &criterion,
+            "paged",
+            "first_write",
+            "Vec",
+            Some(size),
+            n * 0.2,
+        );
+        estimate(
+            &criterion,
+            "paged",
+            "first_write",
+            "arcow::CowVec",
+            Some(size),
+            n * 0.2,
+        );
+        estimate(
+            &criterion,
+            "paged",
+            "first_write",
+            "arcow::PagedCowVec",
+            Some(size),
+            300.0,
+        );
+        estimate(
+            &criterion,
+            "paged",
+            "first_write",
+            "imbl::Vector",
+            Some(size),
+            800.0,
+        );
+    }
+    estimate(&criterion, "vec", "first_write", "Vec", Some("1M"), 7.0e5);
+    estimate(
+        &criterion,
+        "vec",
+        "first_write",
+        "arcow::CowVec",
+        Some("1M"),
+        7.1e5,
+    );
+    // cell: a group of plain functions.
+    estimate(
+        &criterion,
+        "cell",
+        "nested",
+        "arcow::CowCell<4 x CowVec>",
+        None,
+        17e3,
+    );
+    estimate(
+        &criterion,
+        "cell",
+        "nested",
+        "std::RwLock<4 x Vec>",
+        None,
+        4.6,
+    );
+    fs::create_dir_all(&report).unwrap();
+    fs::write(report.join("contention.json"), CONTENTION).unwrap();
+    let run = data::RunInfo {
+        command: "cargo xtask bench-report".into(),
+        commands: vec!["cargo bench -p arcow --bench cow -- --save-baseline report-cow".into()],
+        cpu: "AMD EPYC (virtual machine)".into(),
+        cores: 2,
+        rustc: "rustc 1.95.0".into(),
+        started: utc(UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)),
+        ..data::RunInfo::default()
+    };
+    fs::write(report.join("run.json"), run.to_json().to_string()).unwrap();
+    data::load(&criterion, &report, &BENCHES).unwrap()
+}
+
+#[test]
+fn reads_baselines_not_new() {
+    let dir = scratch("read");
+    let r = fixture(&dir);
+    assert_eq!(
+        r.median("cow", "clone_drop", "triomphe::Arc", Some("u64")),
+        Some(2.0)
+    );
+    // Same group and ids in two benches, kept apart.
+    assert_eq!(
+        r.median("vec", "first_write", "Vec", Some("1M")),
+        Some(7.0e5)
+    );
+    assert_eq!(
+        r.median("paged", "first_write", "Vec", Some("1M")),
+        Some(2.0e5)
+    );
+    assert_eq!(
+        r.median("cell", "nested", "std::RwLock<4 x Vec>", None),
+        Some(4.6)
+    );
+    let c = r.contention.as_ref().unwrap();
+    assert_eq!(c.writers[0].cases[0].latency("p99.99"), 900.0);
+    assert_eq!(c.sweep.as_ref().unwrap().threads, [1, 2]);
+    assert_eq!(r.run.started, "2023-11-14 22:13");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn renders_tables_targets_and_losses() {
+    let dir = scratch("render");
+    let r = fixture(&dir);
+    let md = render::render(&r, &render::Figures::default());
+    // Every section is there, with its notes.
+    for heading in [
+        "## The run",
+        "## Targets at a glance",
+        "## `Cow<T>`",
+        "## `CowVec<T>`",
+        "## `PagedCowVec<T>`",
+        "## `CowCell<T>`, one thread",
+        "## `CowCell<T>` under a writer",
+        "### Readers from 1 to the core count",
+        "## Where arcow loses",
+    ] {
+        assert!(md.contains(heading), "{heading} missing");
+    }
+    assert!(md.contains("glibc"), "the make_mut_shared notes");
+    // Medians and ratios: Cow / std = 1.00, Cow / triomphe = 2.00.
+    assert!(
+        md.contains("| u64 | 4.00 ns | 4.00 ns | 2.00 ns | 1.00 | 2.00 |"),
+        "{md}"
+    );
+    // A miss, a pass, and what was not measured.
+    assert!(md
+        .contains("`clone_drop/u64`: `arcow::Cow` / `triomphe::Arc` | 2.00 | ≤ 1.05 | **miss** |"));
+    assert!(
+        md.contains("`make_mut_unique/u64`: `arcow::Cow` / `std::Arc` | 0.29 | ≤ 0.50 | pass |")
+    );
+    assert!(md.contains("| not measured |"));
+    // Contention targets: 16x >= 5x passes.
+    assert!(
+        md.contains("`rebuild` writer, reads: `CowCell` / `std::RwLock` | 16.0 | ≥ 5.00 | pass |")
+    );
+    // The plain-function group: one row per type.
+    assert!(
+        md.contains("| `arcow::CowCell<4 x CowVec>` | 17.0 µs | 3696 |"),
+        "{md}"
+    );
+    // Where arcow loses: the miss, a loss without a target, the writer side.
+    let losses = &md[md.find("## Where arcow loses").unwrap()..];
+    assert!(losses.contains("`clone_drop/u64`: `arcow::Cow` / `triomphe::Arc` is 2.00"));
+    assert!(losses.contains("`nested` (benches/cell.rs): `CowCell<4 x CowVec>` 17.0 µs"));
+    assert!(losses.contains("`counter` writer: `CowCell`'s writer does 1.7 M updates/s"));
+    assert!(losses.contains("**Write-heavy data.**"));
+    // Machine and command.
+    assert!(md.contains("Machine: AMD EPYC (virtual machine), 2 cores"));
+    assert!(md.contains("cargo bench -p arcow --bench cow -- --save-baseline report-cow"));
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn plots_are_svg_with_text() {
+    let dir = scratch("plot");
+    let r = fixture(&dir);
+    let lines = plot::first_write_lines(&r);
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0].points.len(), 4);
+    let c = r.contention.as_ref().unwrap();
+    for svg in [
+        plot::first_write_svg(&lines).unwrap(),
+        plot::latency_svg(c).unwrap().unwrap(),
+        plot::sweep_svg(c).unwrap().unwrap(),
+    ] {
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(svg.contains("<text"), "no text elements");
+        assert!(svg.contains("<polyline"), "no lines");
+    }
+    let first = plot::first_write_svg(&lines).unwrap();
+    assert!(first.contains("PagedCowVec") && first.contains("10M"));
+    // And the whole report, written to a folder.
+    let out = dir.join("docs");
+    write_report(&r, &out).unwrap();
+    let md = fs::read_to_string(out.join("benchmarks.md")).unwrap();
+    assert!(md.contains("![Figure 1: the first write after a snapshot"));
+    assert!(md.contains("(img/reader_latency.svg)") && md.contains("(img/reader_sweep.svg)"));
+    assert!(out.join("img/first_write.svg").exists());
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn options() {
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let o = Options::parse(&args(&["--quick", "--measurement-time", "0.5"])).unwrap();
+    assert!(o.quick && !o.from_existing);
+    assert_eq!((o.warm_up.as_str(), o.measurement.as_str()), ("0.1", "0.5"));
+    assert_eq!(o.sample_size.as_deref(), Some("10"));
+    let o = Options::parse(&args(&["--no-run"])).unwrap();
+    assert!(o.from_existing && o.sample_size.is_none());
+    assert!(o
+        .criterion_args("vec")
+        .join(" ")
+        .starts_with("--save-baseline report-vec --noplot"));
+    assert!(Options::parse(&args(&["--warm-up-time"])).is_err());
+    assert!(Options::parse(&args(&["--sample-size", "x"])).is_err());
+    assert!(Options::parse(&args(&["--bogus"])).is_err());
+}
