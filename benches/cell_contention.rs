@@ -71,6 +71,9 @@
 //! own cost of sharing: a lock's readers all write its lock word, the
 //! wait-free types' readers do not. A writer beside them would leave fewer
 //! cores than readers at the top of the sweep, which measures the scheduler.
+//! The last row is the least share of a run that any reader spent on a CPU
+//! (Linux `/proc/thread-self/schedstat`): well under 100%, other work kept
+//! the readers from running at once and that column measures the scheduler.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -442,9 +445,24 @@ const CASES: [Case; 6] = [
     (<Mutex<Table> as Shared>::NAME, sample::<Mutex<Table>>),
 ];
 
+/// This thread's time on a CPU so far, in ns (Linux; `None` elsewhere).
+fn cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+/// What one run of the reader sweep measured.
+struct SweepRun {
+    /// All readers together.
+    reads_per_sec: f64,
+    /// The least share of the run any reader spent on a CPU (NaN where
+    /// unknown): well below 1, the readers took turns on fewer cores.
+    cpu_share: f64,
+}
+
 /// Runs `readers` reader threads and no writer on a fresh `S` for `secs`
-/// and returns the total reads per second (the reader sweep).
-fn sweep<S: Shared>(readers: usize, secs: f64) -> f64 {
+/// (the reader sweep).
+fn sweep<S: Shared>(readers: usize, secs: f64) -> SweepRun {
     let shared = S::new(Table::new());
     let go = AtomicBool::new(false);
     let stop = AtomicBool::new(false);
@@ -456,6 +474,7 @@ fn sweep<S: Shared>(readers: usize, secs: f64) -> f64 {
                     while !go.load(Ordering::Acquire) {
                         std::hint::spin_loop();
                     }
+                    let (t0, cpu0) = (Instant::now(), cpu_ns());
                     let mut at = r % ROWS;
                     let mut reads = 0u64;
                     while !stop.load(Ordering::Relaxed) {
@@ -465,7 +484,11 @@ fn sweep<S: Shared>(readers: usize, secs: f64) -> f64 {
                         }
                         reads += 64;
                     }
-                    reads
+                    let share = match (cpu0, cpu_ns()) {
+                        (Some(a), Some(b)) => (b - a) as f64 / t0.elapsed().as_nanos() as f64,
+                        _ => f64::NAN,
+                    };
+                    (reads, share)
                 })
             })
             .collect();
@@ -474,17 +497,22 @@ fn sweep<S: Shared>(readers: usize, secs: f64) -> f64 {
         thread::sleep(Duration::from_secs_f64(secs));
         stop.store(true, Ordering::Relaxed);
         let elapsed = t0.elapsed().as_secs_f64();
-        let reads: u64 = threads
-            .into_iter()
-            .map(|t| t.join().expect("reader panicked"))
-            .sum();
-        reads as f64 / elapsed
+        let (mut reads, mut cpu_share) = (0, f64::INFINITY);
+        for t in threads {
+            let (r, share) = t.join().expect("reader panicked");
+            reads += r;
+            cpu_share = cpu_share.min(share);
+        }
+        SweepRun {
+            reads_per_sec: reads as f64 / elapsed,
+            cpu_share,
+        }
     })
 }
 
 /// The types of the reader sweep (the lock-adjacent `ArcSwap` is a writer
 /// diagnostic, left out).
-type SweepCase = (&'static str, fn(usize, f64) -> f64);
+type SweepCase = (&'static str, fn(usize, f64) -> SweepRun);
 
 const SWEEP: [SweepCase; 5] = [
     (<CowCell<Table> as Shared>::NAME, sweep::<CowCell<Table>>),
@@ -803,12 +831,16 @@ fn reader_sweep(
         "\nreader sweep: 1 to {} reader threads, no writer; total reads/s, median over rounds",
         threads.len()
     );
-    // runs[case][threads index][round]
+    // runs[case][threads index][round], reads/s; the least CPU share of a
+    // reader per thread count, over all runs.
     let mut runs = vec![vec![Vec::new(); threads.len()]; cases.len()];
+    let mut cpu_share = vec![f64::INFINITY; threads.len()];
     for _ in 0..rounds {
         for (t, &n) in threads.iter().enumerate() {
             for (case, out) in cases.iter().zip(&mut runs) {
-                out[t].push((case.1)(n, secs));
+                let run = (case.1)(n, secs);
+                out[t].push(run.reads_per_sec);
+                cpu_share[t] = cpu_share[t].min(run.cpu_share);
             }
         }
     }
@@ -827,5 +859,15 @@ fn reader_sweep(
         println!();
         json_cases.push(json!({ "type": case.0, "reads_per_sec": medians }));
     }
-    json!({ "threads": threads, "cases": json_cases })
+    print!("{:<36}", "least CPU share of a reader");
+    for share in &cpu_share {
+        print!(" {:>13.0}%", share * 100.0);
+    }
+    println!();
+    // NaN (no schedstat) becomes JSON null.
+    let shares: Vec<Option<f64>> = cpu_share
+        .iter()
+        .map(|s| s.is_finite().then_some(*s))
+        .collect();
+    json!({ "threads": threads, "cases": json_cases, "least_cpu_share": shares })
 }

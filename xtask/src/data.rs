@@ -132,6 +132,8 @@ pub struct Writer {
 pub struct Sweep {
     pub threads: Vec<usize>,
     pub cases: Vec<(String, Vec<f64>)>,
+    /// Per thread count, the least share of a run any reader spent on a CPU.
+    pub least_cpu_share: Vec<Option<f64>>,
 }
 
 /// What `ARCOW_CONTENTION_JSON` holds.
@@ -194,6 +196,10 @@ pub fn parse_contention(v: &Value) -> Contention {
                 let reads = list(&c["reads_per_sec"]).iter().map(f64_of).collect();
                 (str_of(&c["type"]).unwrap_or_default(), reads)
             })
+            .collect(),
+        least_cpu_share: list(&v["sweep"]["least_cpu_share"])
+            .iter()
+            .map(Value::as_f64)
             .collect(),
     });
     Contention {

@@ -17,16 +17,26 @@ pub struct Line {
     pub points: Vec<(f64, f64)>,
 }
 
+/// How to draw a figure's axes.
+struct Chart<'a> {
+    caption: &'a str,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    x_range: (f64, f64),
+    x_log: bool,
+    y_log: bool,
+    x_fmt: &'a dyn Fn(&f64) -> String,
+    y_fmt: &'a dyn Fn(&f64) -> String,
+    /// The legend in the lower left corner, else the upper left.
+    legend_low: bool,
+}
+
 fn color(name: &str) -> RGBColor {
     match name {
-        "arcow::PagedCowVec" => RGBColor(214, 39, 40),
+        "arcow::PagedCowVec" | "arcow::CowCell" => RGBColor(214, 39, 40),
         "arcow::CowVec" => RGBColor(255, 127, 14),
-        "arcow::CowCell" => RGBColor(214, 39, 40),
-        "Vec" => RGBColor(31, 119, 180),
-        "imbl::Vector" => RGBColor(44, 160, 44),
-        "ecow::EcoVec" => RGBColor(148, 103, 189),
-        "arc_swap::ArcSwap" => RGBColor(31, 119, 180),
-        "std::RwLock" => RGBColor(44, 160, 44),
+        "Vec" | "arc_swap::ArcSwap" => RGBColor(31, 119, 180),
+        "imbl::Vector" | "std::RwLock" => RGBColor(44, 160, 44),
         "parking_lot::RwLock" => RGBColor(148, 103, 189),
         "std::Mutex" => RGBColor(140, 86, 75),
         _ => RGBColor(90, 90, 90),
@@ -37,25 +47,132 @@ fn err<E: std::fmt::Display>(e: E) -> String {
     format!("plot: {e}")
 }
 
-/// `(min, max)` of the values, widened by `pad` (a factor, for log axes).
-fn span(values: impl Iterator<Item = f64>, pad: f64) -> Option<(f64, f64)> {
+/// `(min, max)` of the positive values.
+fn span(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && *v > 0.0)
         .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    (lo <= hi).then_some((lo / pad, hi * pad))
+    (lo <= hi).then_some((lo, hi))
+}
+
+/// An axis label without trailing zeros: `10 ms`, `1 µs`, `2.5 M`.
+fn trim(label: String) -> String {
+    match label.split_once(' ') {
+        Some((num, unit)) if num.contains('.') => {
+            let num = num.trim_end_matches('0').trim_end_matches('.');
+            format!("{num} {unit}")
+        }
+        _ => label,
+    }
+}
+
+/// Draws `lines` (with a dot at each point) and a legend.
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    spec: &Chart,
+    lines: &[Line],
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let (y_lo, y_hi) =
+        span(lines.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((1.0, 10.0));
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(spec.caption, (FONT, 20))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(84);
+    let (x_lo, x_hi) = spec.x_range;
+    // The same drawing on each kind of coordinates plotters has a type for.
+    macro_rules! plot {
+        ($chart:expr, $x_labels:expr) => {{
+            let mut chart = $chart.map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_labels($x_labels)
+                .y_labels(8)
+                .x_desc(spec.x_desc)
+                .y_desc(spec.y_desc)
+                .x_label_formatter(spec.x_fmt)
+                .y_label_formatter(spec.y_fmt)
+                .label_style((FONT, 14))
+                .light_line_style(WHITE)
+                .draw()
+                .map_err(err)?;
+            for line in lines {
+                let c = line.color;
+                chart
+                    .draw_series(LineSeries::new(
+                        line.points.iter().copied(),
+                        c.stroke_width(2),
+                    ))
+                    .map_err(err)?
+                    .label(line.label.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(2))
+                    });
+                chart
+                    .draw_series(line.points.iter().map(|&p| Circle::new(p, 4, c.filled())))
+                    .map_err(err)?;
+            }
+            chart
+                .configure_series_labels()
+                .position(if spec.legend_low {
+                    SeriesLabelPosition::LowerLeft
+                } else {
+                    SeriesLabelPosition::UpperLeft
+                })
+                .label_font((FONT, 14))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()
+                .map_err(err)?;
+        }};
+    }
+    let x_ticks = ((x_hi - x_lo).round() as usize + 1).max(2);
+    match (spec.x_log, spec.y_log) {
+        (true, _) => plot!(
+            builder.build_cartesian_2d(
+                (x_lo..x_hi).log_scale(),
+                (y_lo / 1.6..y_hi * 1.6).log_scale()
+            ),
+            10
+        ),
+        (false, true) => plot!(
+            builder.build_cartesian_2d(x_lo..x_hi, (y_lo / 1.6..y_hi * 1.6).log_scale()),
+            x_ticks
+        ),
+        (false, false) => plot!(
+            builder.build_cartesian_2d(x_lo..x_hi, 0.0..y_hi * 1.15),
+            x_ticks
+        ),
+    }
+    root.present().map_err(err)
+}
+
+fn svg(spec: &Chart, lines: &[Line]) -> Result<String, String> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        draw(&root, spec, lines)?;
+    }
+    Ok(text)
+}
+
+/// Labels for whole numbers only (categories, counts).
+fn whole(x: &f64, name: &dyn Fn(usize) -> Option<String>) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        name(i as usize).unwrap_or_default()
+    } else {
+        String::new()
+    }
 }
 
 /// Figure 1 data: `first_write` of benches/paged.rs, x = elements, y = ns.
 pub fn first_write_lines(r: &Results) -> Vec<Line> {
     let entries = r.bench("paged");
     let mut out = Vec::new();
-    for name in [
-        "Vec",
-        "arcow::CowVec",
-        "arcow::PagedCowVec",
-        "imbl::Vector",
-        "ecow::EcoVec",
-    ] {
+    for name in ["Vec", "arcow::CowVec", "arcow::PagedCowVec", "imbl::Vector"] {
         let mut points: Vec<(f64, f64)> = entries
             .iter()
             .filter(|e| e.group == "first_write" && e.function == name)
@@ -78,100 +195,14 @@ pub fn first_write_lines(r: &Results) -> Vec<Line> {
     out
 }
 
-/// Draws lines with points and a legend on a log-log or lin-log chart.
-#[allow(clippy::too_many_arguments)]
-fn lines<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    caption: &str,
-    series: &[Line],
-    x: (f64, f64, bool),
-    x_desc: &str,
-    y_desc: &str,
-    x_fmt: &dyn Fn(&f64) -> String,
-    y_fmt: &dyn Fn(&f64) -> String,
-) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
-    let (y_lo, y_hi) = span(
-        series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
-        1.6,
-    )
-    .unwrap_or((1.0, 10.0));
-    let mut builder = ChartBuilder::on(root);
-    builder
-        .caption(caption, (FONT, 20))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(84);
-    let y_range = (y_lo..y_hi).log_scale();
-    // A log x axis (sizes) or a linear one (categories, thread counts).
-    macro_rules! draw {
-        ($chart:expr, $xlabels:expr) => {{
-            let mut chart = $chart;
-            chart
-                .configure_mesh()
-                .x_labels($xlabels)
-                .y_labels(8)
-                .x_desc(x_desc)
-                .y_desc(y_desc)
-                .x_label_formatter(x_fmt)
-                .y_label_formatter(y_fmt)
-                .label_style((FONT, 14))
-                .light_line_style(WHITE.mix(0.0))
-                .draw()
-                .map_err(err)?;
-            for line in series {
-                let c = line.color;
-                chart
-                    .draw_series(LineSeries::new(
-                        line.points.iter().copied(),
-                        c.stroke_width(2),
-                    ))
-                    .map_err(err)?
-                    .label(line.label.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(2))
-                    });
-                chart
-                    .draw_series(line.points.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                    .map_err(err)?;
-            }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .label_font((FONT, 14))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(err)?;
-        }};
-    }
-    if x.2 {
-        let chart = builder
-            .build_cartesian_2d((x.0..x.1).log_scale(), y_range)
-            .map_err(err)?;
-        draw!(chart, 10);
-    } else {
-        let chart = builder.build_cartesian_2d(x.0..x.1, y_range).map_err(err)?;
-        draw!(chart, ((x.1 - x.0).round() as usize + 1).max(2));
-    }
-    root.present().map_err(err)
-}
-
-fn svg(
-    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), String>,
-) -> Result<String, String> {
-    let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-        draw(&root)?;
-    }
-    Ok(text)
-}
-
-fn count(x: f64) -> String {
-    let e = x.log10().round();
-    if (x.log10() - e).abs() < 0.01 {
+/// Figure 1: the first write after a snapshot by vector length (log-log).
+pub fn first_write_svg(lines: &[Line]) -> Result<String, String> {
+    let (lo, hi) =
+        span(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0))).unwrap_or((1e3, 1e7));
+    let count = |x: &f64| {
+        let e = x.log10().round();
         match e as i32 {
+            _ if (x.log10() - e).abs() > 0.01 => String::new(),
             3 => "1k".into(),
             4 => "10k".into(),
             5 => "100k".into(),
@@ -179,30 +210,19 @@ fn count(x: f64) -> String {
             7 => "10M".into(),
             _ => format!("1e{e}"),
         }
-    } else {
-        String::new()
-    }
-}
-
-/// Figure 1: the first write after a snapshot by vector length (log-log).
-pub fn first_write_svg(series: &[Line]) -> Result<String, String> {
-    let (lo, hi) = span(
-        series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
-        1.3,
-    )
-    .unwrap_or((1e3, 1e7));
-    svg(|root| {
-        lines(
-            root,
-            "First write after a snapshot (u64 elements)",
-            series,
-            (lo, hi, true),
-            "elements",
-            "time of the first write",
-            &|x| count(*x),
-            &|y| fmt_time(*y),
-        )
-    })
+    };
+    let spec = Chart {
+        caption: "First write after a snapshot (u64 elements)",
+        x_desc: "elements",
+        y_desc: "time of the first write",
+        x_range: (lo / 1.3, hi * 1.3),
+        x_log: true,
+        y_log: true,
+        x_fmt: &count,
+        y_fmt: &|y| trim(fmt_time(*y)),
+        legend_low: false,
+    };
+    svg(&spec, lines)
 }
 
 /// The percentiles figure 2 plots, in order along its x axis.
@@ -222,48 +242,38 @@ pub fn latency_svg(c: &Contention) -> Result<Option<String>, String> {
     let Some(w) = c.writers.iter().find(|w| w.name == "rebuild") else {
         return Ok(None);
     };
-    let mut series = Vec::new();
-    for name in &CELL_TYPES[..4] {
-        if let Some(case) = w.cases.iter().find(|c| c.name == *name) {
+    let lines: Vec<Line> = CELL_TYPES[..4]
+        .iter()
+        .filter_map(|name| {
+            let case = w.cases.iter().find(|c| c.name == *name)?;
             let points = LATENCY_POINTS
                 .iter()
                 .enumerate()
                 .map(|(i, p)| (i as f64, case.latency(p)))
                 .filter(|p| p.1.is_finite() && p.1 > 0.0)
                 .collect();
-            series.push(Line {
+            Some(Line {
                 label: short(name).to_string(),
                 color: color(name),
                 points,
-            });
-        }
-    }
-    if series.is_empty() {
+            })
+        })
+        .collect();
+    if lines.is_empty() {
         return Ok(None);
     }
-    let x_fmt = |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 0.0 {
-            LATENCY_POINTS
-                .get(i as usize)
-                .map_or(String::new(), |s| s.to_string())
-        } else {
-            String::new()
-        }
+    let spec = Chart {
+        caption: "Reader latency under a ~10 µs writer (rebuild)",
+        x_desc: "percentile of reads",
+        y_desc: "latency of one read",
+        x_range: (-0.3, LATENCY_POINTS.len() as f64 - 0.7),
+        x_log: false,
+        y_log: true,
+        x_fmt: &|x| whole(x, &|i| LATENCY_POINTS.get(i).map(|s| s.to_string())),
+        y_fmt: &|y| trim(fmt_time(*y)),
+        legend_low: false,
     };
-    svg(|root| {
-        lines(
-            root,
-            "Reader latency under a ~10 µs writer (rebuild)",
-            &series,
-            (-0.3, LATENCY_POINTS.len() as f64 - 0.7, false),
-            "percentile of reads",
-            "latency of one read",
-            &x_fmt,
-            &|y| fmt_time(*y),
-        )
-    })
-    .map(Some)
+    svg(&spec, &lines).map(Some)
 }
 
 /// Figure 3: total reader throughput by reader threads, no writer.
@@ -271,45 +281,37 @@ pub fn sweep_svg(c: &Contention) -> Result<Option<String>, String> {
     let Some(s) = &c.sweep else {
         return Ok(None);
     };
-    let mut series = Vec::new();
-    for name in CELL_TYPES {
-        if let Some((_, reads)) = s.cases.iter().find(|(n, _)| n == name) {
+    let lines: Vec<Line> = CELL_TYPES
+        .iter()
+        .filter_map(|name| {
+            let (_, reads) = s.cases.iter().find(|(n, _)| n == name)?;
             let points = s
                 .threads
                 .iter()
                 .zip(reads)
                 .map(|(&n, &r)| (n as f64, r))
                 .collect();
-            series.push(Line {
+            Some(Line {
                 label: short(name).to_string(),
                 color: color(name),
                 points,
-            });
-        }
-    }
+            })
+        })
+        .collect();
     let max = s.threads.iter().copied().max().unwrap_or(0);
-    if series.is_empty() || max == 0 {
+    if lines.is_empty() || max == 0 {
         return Ok(None);
     }
-    let x_fmt = |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 1.0 {
-            format!("{i:.0}")
-        } else {
-            String::new()
-        }
+    let spec = Chart {
+        caption: "Readers from 1 to the core count, no writer",
+        x_desc: "reader threads",
+        y_desc: "reads per second, all readers",
+        x_range: (0.7, max as f64 + 0.3),
+        x_log: false,
+        y_log: false,
+        x_fmt: &|x| whole(x, &|i| (i >= 1).then(|| i.to_string())),
+        y_fmt: &|y| trim(fmt_rate(*y)),
+        legend_low: true,
     };
-    svg(|root| {
-        lines(
-            root,
-            "Readers from 1 to the core count, no writer",
-            &series,
-            (0.7, max as f64 + 0.3, false),
-            "reader threads",
-            "reads per second, all readers",
-            &x_fmt,
-            &|y| fmt_rate(*y),
-        )
-    })
-    .map(Some)
+    svg(&spec, &lines).map(Some)
 }

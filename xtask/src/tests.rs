@@ -79,7 +79,7 @@ const CONTENTION: &str = r#"{
   "sweep": {"threads": [1, 2], "cases": [
     {"type": "arcow::CowCell", "reads_per_sec": [229e6, 450e6]},
     {"type": "std::RwLock", "reads_per_sec": [201e6, 40e6]}
-  ]}
+  ], "least_cpu_share": [0.99, 0.6]}
 }"#;
 
 fn fixture(dir: &Path) -> data::Results {
@@ -277,6 +277,14 @@ fn renders_tables_targets_and_losses() {
     assert!(losses.contains("`nested` (benches/cell.rs): `CowCell<4 x CowVec>` 17.0 µs"));
     assert!(losses.contains("`counter` writer: `CowCell`'s writer does 1.7 M updates/s"));
     assert!(losses.contains("**Write-heavy data.**"));
+    // A pair with a target is in the first list only.
+    assert_eq!(losses.matches("`clone_drop/u64`").count(), 1);
+    // The same target's words are not repeated on the next row.
+    assert!(md.contains("| ″ | `clone_drop/u64`: `arcow::Cow` / `triomphe::Arc` |"));
+    // The sweep, and the warning that a reader did not get its core.
+    assert!(md.contains("| `std::RwLock` | 201.0 M | 40.0 M |"));
+    assert!(md.contains("| least CPU share of a reader | 99% | 60% |"));
+    assert!(md.contains("measures the scheduler, not the cells"));
     // Machine and command.
     assert!(md.contains("Machine: AMD EPYC (virtual machine), 2 cores"));
     assert!(md.contains("cargo bench -p arcow --bench cow -- --save-baseline report-cow"));
