@@ -582,8 +582,10 @@ impl<T: Clone> CowVec<T> {
     /// ```
     #[inline]
     pub fn push(&mut self, value: T) {
-        // Read the handle before the Acquire load in `is_unique`, so the
-        // compiler need not load it again after it.
+        // The handle stays in registers: it is read once, before the
+        // Acquire load in `is_unique`, and the slow path takes and returns
+        // it by value instead of through `&mut self` (an escaped address
+        // would make the compiler reload both words after every Acquire).
         let (ptr, len) = (self.ptr, self.len);
         if let Some(h) = self.header() {
             if len < h.cap && h.count.is_unique() {
@@ -594,20 +596,30 @@ impl<T: Clone> CowVec<T> {
                 return;
             }
         }
-        self.push_slow(value);
+        (self.ptr, self.len) = Self::push_slow(ptr, len, value);
     }
 
+    /// `push` when the buffer is full, shared or absent: takes the handle's
+    /// two words and returns the new ones, which the caller stores without
+    /// dropping the old handle.
     #[cold]
     #[inline(never)]
-    fn push_slow(&mut self, value: T) {
-        let needed = self
-            .len
-            .checked_add(1)
-            .unwrap_or_else(|| capacity_overflow());
-        self.reserve_unique(needed);
+    fn push_slow(ptr: NonNull<T>, len: usize, value: T) -> (NonNull<T>, usize) {
+        // A stand-in for the caller's handle, never dropped: if `T::clone`
+        // panics in the copy, the buffer is untouched and the caller's
+        // handle, which still holds these words, goes on owning it. Once
+        // `reserve_unique` returns, `this` owns the new buffer (the old one
+        // let go by `copy_to_unique`), and the caller takes its words.
+        let mut this = ManuallyDrop::new(CowVec {
+            ptr,
+            len,
+            _owns: PhantomData,
+        });
+        let needed = len.checked_add(1).unwrap_or_else(|| capacity_overflow());
+        this.reserve_unique(needed);
         // SAFETY: as in `push`: unique, with room for one more.
-        unsafe { self.ptr.as_ptr().add(self.len).write(value) };
-        self.len += 1;
+        unsafe { this.ptr.as_ptr().add(len).write(value) };
+        (this.ptr, len + 1)
     }
 
     /// Removes the last element and returns it. A shared buffer is copied

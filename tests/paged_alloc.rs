@@ -32,9 +32,9 @@ static GLOBAL: common::alloc::Counting = common::alloc::Counting;
 /// A buffer's header: the refcount and the capacity, one word each.
 const HEADER: usize = 2 * std::mem::size_of::<usize>();
 /// The bytes of an inner node holding `children` children: the header and
-/// one `Node` (an enum of two two-word `CowVec`s: three words) a child.
+/// one two-word handle (a `CowVec` of the level below) a child.
 const fn node_bytes(children: usize) -> usize {
-    HEADER + children * 3 * std::mem::size_of::<usize>()
+    HEADER + children * 2 * std::mem::size_of::<usize>()
 }
 /// The bytes of a full page of `T`.
 const fn page_bytes<T>() -> usize {
