@@ -157,6 +157,14 @@ fn bench_report(args: &[String]) -> Result<(), String> {
         run(&opts, args, &paths)?;
     }
     let results = data::load(&paths.criterion, &paths.report, &BENCHES)?;
+    if results.criterion.iter().all(|(_, e)| e.is_empty()) && results.contention.is_none() {
+        return Err(format!(
+            "no results to report: no report-<bench> baselines under {} and no {}; \
+             run `cargo xtask bench-report` (or `--quick`) first",
+            paths.criterion.display(),
+            paths.report.join("contention.json").display()
+        ));
+    }
     let out = opts.out.clone().unwrap_or_else(|| paths.root.join("docs"));
     let written = write_report(&results, &out)?;
     println!("wrote {written}");

@@ -401,7 +401,11 @@ setsid bash -c 'echo -19 > /proc/self/autogroup; exec nice -n -19 "$@"' _ target
 ```
 
 Compare the load averages below with the core count before reading these
-tables."#;
+tables. To run this bench alone: `cargo bench -p arcow --bench cell_contention`
+(1 s per run, 3 rounds); `ARCOW_CONTENTION_SECS`, `ARCOW_CONTENTION_ROUNDS`
+and `ARCOW_CONTENTION_VERBOSE=1` (every round's numbers) change that, an
+argument such as `counter/`, `readers/` or `CowCell` filters the cases, and
+`-- --test` is a smoke run."#;
 
 pub const CONTENTION_NOTES: &str = r#"A latency ratio near 0 means the lock's percentile was a millisecond-scale
 wait and `CowCell`'s a few hundred ns. The `max` column is usually one

@@ -400,8 +400,12 @@ fn criterion_section(out: &mut String, r: &Results, section: &Section, figures: 
     out.push_str("\n\n");
     let _ = writeln!(
         out,
-        "Ratios are `{}` over each other type (lower is better for arcow).\n",
-        short(section.subject)
+        "Ratios are `{}` over each other type (lower is better for arcow). \
+         To run this bench alone: `cargo bench -p arcow --bench {} -- --warm-up-time 1 \
+         --measurement-time 3` (append a group name to run one group; `-- --test` runs \
+         each bench once, as a smoke test).\n",
+        short(section.subject),
+        section.bench
     );
     for (group, entries) in groups_of(r, section) {
         let note = section.groups.iter().find(|g| g.name == group);
