@@ -568,7 +568,7 @@ fn contention_section(out: &mut String, r: &Results, figures: &Figures) {
     figure(
         out,
         &figures.sweep,
-        "Figure 3: total reader throughput by reader threads, no writer (log scale)",
+        "Figure 3: total reader throughput by reader threads, no writer",
     );
     out.push_str(notes::SWEEP_NOTES);
     out.push_str("\n\n");
