@@ -32,8 +32,10 @@ const PAGE_BYTES: usize = 4096;
 /// Elements per page of a zero-sized `T`.
 const ZST_PAGE_ELEMS: usize = 4096;
 
-/// The most levels of inner nodes a tree has: `64^6 = 2^36` pages, more
-/// memory than a 64-bit machine addresses for any `T` of at least one byte.
+/// The most levels of inner nodes a tree has: `64^6 = 2^36` pages. A page
+/// holds more than 2 KiB of a `T` of at least one byte, so that is over
+/// 2^47 bytes (128 TiB), more memory than any machine has; only zero-sized
+/// elements can reach the limit (2^48 of them), and `push` then panics.
 const MAX_HEIGHT: u32 = 6;
 
 /// A full page of the tree: [`PagedCowVec::page_elems`] elements. (The last
@@ -1110,6 +1112,47 @@ mod tests {
         assert_eq!(PagedCowVec::<[u8; 24]>::PAGE_ELEMS, 128);
         assert_eq!(PagedCowVec::<()>::PAGE_ELEMS, ZST_PAGE_ELEMS);
         assert_eq!(PagedCowVec::<[u8; 5000]>::PAGE_ELEMS, 1);
+    }
+
+    /// A tree at the maximum height, full: built by sharing (every node's
+    /// 64 children are one child, cloned), so it costs 6 x 64 increments.
+    /// Zero-sized elements are the only ones that can get there for real.
+    #[cfg(all(feature = "std", target_pointer_width = "64"))]
+    #[test]
+    fn a_full_tree_panics_on_push_and_stays_usable() {
+        type V = PagedCowVec<()>;
+        fn full<C: Clone>(child: C) -> CowVec<C> {
+            (0..FANOUT).map(|_| child.clone()).collect()
+        }
+        let page: CowVec<()> = (0..V::PAGE_ELEMS).map(|_| ()).collect();
+        let root = full(full(full(full(full(full(Page(page.clone())))))));
+        let mut v = V {
+            tree: Tree::L6(root),
+            tree_len: V::MAX_TREE_LEN,
+            tail: page,
+        };
+        assert_eq!(v.tree_len, 1 << 48);
+        let len = v.len();
+        assert_eq!(v.get(len - 1), Some(&()));
+        // The unchecked walk through six levels, at the tree's last element.
+        assert_eq!(v.get(v.tree_len - 1), Some(&()));
+        assert_eq!(v.get(len), None);
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| v.push(())))
+            .expect_err("a push past the maximum tree must panic");
+        assert_eq!(
+            err.downcast_ref::<&str>(),
+            Some(&"arcow::PagedCowVec: capacity overflow")
+        );
+        assert_eq!(v.len(), len, "the failed push changed the vector");
+        // Still usable: pop takes the last page back out of the tree.
+        for _ in 0..=V::PAGE_ELEMS {
+            assert_eq!(v.pop(), Some(()));
+        }
+        assert_eq!(v.len(), len - V::PAGE_ELEMS - 1);
+        assert_eq!(v.tree_len, V::MAX_TREE_LEN - V::PAGE_ELEMS);
+        assert_eq!(v.tree.height(), 6);
+        v.push(());
+        assert_eq!(v.len(), len - V::PAGE_ELEMS);
     }
 
     #[test]
