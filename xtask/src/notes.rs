@@ -88,7 +88,9 @@ count and makes the same check as `Cow`, so those two are level."#,
     ],
 };
 
-const MAKE_MUT_SHARED: &str = r#"**No stack round trip.** `objdump -d` of the bench binary:
+const MAKE_MUT_SHARED: &str = r#"#### make_mut on a shared 4 KiB value
+
+**No stack round trip.** `objdump -d` of the bench binary:
 `Cow::<[u8; 4096]>::clone_to_unique` is `__rust_alloc(0x1008, 8)`, then one
 `memcpy(new + 8, old + 8, 4096)`, the count store and `lock decq` on the old
 count. `Arc::make_mut` is the same with a 16-byte header. `triomphe::Arc::make_mut`

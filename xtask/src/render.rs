@@ -253,6 +253,21 @@ fn run_section(out: &mut String, r: &Results) {
             "- Load average (1, 5, 15 min) at the start: {}; at the end: {}.\n",
             run.load_start, run.load_end
         );
+        let busy = |load: &str| {
+            let one: f64 = load
+                .split(' ')
+                .next()
+                .and_then(|x| x.parse().ok())
+                .unwrap_or(0.0);
+            one >= 0.5 * run.cores as f64 && run.cores > 0
+        };
+        if busy(&run.load_start) {
+            out.push_str(
+                "**Other work was running when this run started (a 1-minute load average of \
+                 half the cores or more): it takes turns with the benches, so expect single \
+                 ratios to be off by more than the usual noise below, in either direction.**\n\n",
+            );
+        }
     }
     out.push_str(
         "Medians are criterion's `median.point_estimate` in \

@@ -195,6 +195,7 @@ fn fixture(dir: &Path) -> data::Results {
         cpu: "AMD EPYC (virtual machine)".into(),
         cores: 2,
         rustc: "rustc 1.95.0".into(),
+        load_start: "1.50 0.80 0.40".into(),
         started: utc(UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)),
         ..data::RunInfo::default()
     };
@@ -287,6 +288,7 @@ fn renders_tables_targets_and_losses() {
     assert!(md.contains("measures the scheduler, not the cells"));
     // Machine and command.
     assert!(md.contains("Machine: AMD EPYC (virtual machine), 2 cores"));
+    assert!(md.contains("**Other work was running when this run started"));
     assert!(md.contains("cargo bench -p arcow --bench cow -- --save-baseline report-cow"));
     fs::remove_dir_all(dir).unwrap();
 }
