@@ -264,7 +264,13 @@ fn run(opts: &Options, args: &[String], paths: &Paths) -> Result<(), String> {
         &[
             (
                 "ARCOW_CONTENTION_JSON",
-                contention_json.display().to_string(),
+                // Relative to the workspace, where cargo runs the bench, so
+                // the command in the report names no machine's folders.
+                contention_json
+                    .strip_prefix(&paths.root)
+                    .unwrap_or(&contention_json)
+                    .display()
+                    .to_string(),
             ),
             ("ARCOW_CONTENTION_SECS", opts.contention_secs.clone()),
             ("ARCOW_CONTENTION_ROUNDS", opts.contention_rounds.clone()),
