@@ -100,7 +100,8 @@ again: that round trip is why it is slower for 4 KiB. A non-`Copy` payload
 `u64` triomphe can be faster: `Cow`'s `clone_to_unique` is `#[cold]
 #[inline(never)]`, so the copy costs a call that triomphe's inlined
 `Arc::new(T::clone(..))` does not have; on the path that already allocates,
-that is a few cycles.
+that is a few cycles. A hand-run interleaved measurement (batches of 32, as
+here) put 4 KiB `Cow / Arc` at 0.95 to 0.96, and 1.04 with `rep movsb` off.
 
 **glibc's `memcpy` and where the copy lands** (a hand investigation, glibc
 2.36 on AMD Zen 4). glibc uses `rep movsb` for a 4 KiB copy on this CPU (ERMS,
@@ -317,7 +318,9 @@ put the crossover at about 1,000 elements:
 | imbl::Vector | 248 | 309 | 424 | 654 | 801 | 1,225 | 1,836 | 2,270 |
 
 `imbl::Vector` copies a path of 64-element chunks and its nodes;
-`PagedCowVec` one 4 KiB page and the inner nodes on its path."#;
+`PagedCowVec` one 4 KiB page and the inner nodes on its path. Interleaved, the
+two are closer at the large sizes (0.90 at 1M, 0.76 at 10M) than batched
+criterion runs have tended to show."#;
 
 pub const CELL: Section = Section {
     bench: "cell",
@@ -410,7 +413,13 @@ argument such as `counter/`, `readers/` or `CowCell` filters the cases, and
 `-- --test` is a smoke run."#;
 
 pub const CONTENTION_NOTES: &str = r#"A latency ratio near 0 means the lock's percentile was a millisecond-scale
-wait and `CowCell`'s a few hundred ns. The `max` column is usually one
+wait and `CowCell`'s a few hundred ns. Under the `rebuild` writer the lock
+readers get in mostly when the writer is preempted, so their throughput, and
+`CowCell`'s ratio to it, swings with the machine's load (earlier runs: 11x to
+1900x against std `RwLock`). A lock's per-read p99.9 can also look small: a
+blocked reader issues few reads, so its waits may fall under 0.1% of the
+samples (in two of six earlier runs std `RwLock`'s per-read p99.9 was 40 and
+180 ns); `p99.9 CO` is the robust column. The `max` column is usually one
 scheduler tick or more for every type: the reader or writer thread was
 preempted. `CowCell / ArcSwap` under the `counter` writer is the noisiest
 number here (a cache line bouncing between the two cores at millions of
