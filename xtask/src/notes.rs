@@ -182,14 +182,15 @@ where it copies one path instead of the whole buffer (which is what
         Group {
             name: "push",
             about: "push 1k / 100k elements into a new vector (no reserve), drop it",
-            notes: r#"`Vec::push`'s loop keeps `len` in a register and compares it with `cap`.
-`CowVec::push` reads its handle into locals before the Acquire load of the
-count, so the compiler need not load it again after, but it must still check
-the count on every push, and `len` still makes a round trip through memory
-per push: the compiler does not forward a store across the next iteration's
-atomic load. The bulk path, `extend_from_slice`, pays the check once per call
-(its group below). `EcoVec::push` goes through `reserve`, which checks
-capacity and uniqueness on every push."#,
+            notes: r#"`Vec::push` compares `len` with `cap` and writes. `CowVec::push` must also
+check that the buffer is unique, an Acquire load of the count, on every push.
+It reads its handle once, before that load, and its slow path takes and
+returns the handle's words by value, so the fast path can keep them in
+registers (an escaped `&mut self` would make the compiler reload both words
+after every Acquire load); what is left over `Vec` is the check itself. The
+bulk path, `extend_from_slice`, pays it once per call (its group below).
+`EcoVec::push` goes through `reserve`, which checks capacity and uniqueness
+on every push."#,
         },
         Group {
             name: "clone",
@@ -257,27 +258,26 @@ benches/vec.rs; each bench's results are kept apart (criterion baselines
             about: "1,000 indexed reads at fixed-seed random indices of a 1M-element vector, summed",
             notes: r#"A `get` in the tree is a chain of dependent loads: at 1M elements two inner
 levels, so three loads (root entry, inner entry, element; four at 10M) against
-`Vec`'s one, each child entry 24 bytes (a two-word `CowVec` and a tag), and a
-tag test per level (objdump of the bench binary). With warm caches that was
-about 3 ns a get against 1 ns; with cold caches about 45 ns against 14 ns,
-because the misses of one `get` cannot overlap (hand measurements). Walking by
-depth instead of by tag would drop the tag test but not shorten the chain.
-Shortening it means wider nodes, and copying a node on a first write costs one
-refcount increment per child: a 4,096-wide root would save a level up to 2M
-elements but add 4,096 scattered atomic increments to every first write. Both
-trade away the first-write win this type exists for, so 3x to 4x of `Vec` is
-what a refcounted tree of this shape costs here."#,
+`Vec`'s one. Each height is its own type, so the walk is one `match` on the
+height, then a shift, a mask and a load per level, with no tag and (under the
+tree's shape invariant) no bounds checks; see docs/design.md. The misses of
+one `get` cannot overlap, so cold caches make the chain dearer still. A
+hand-written two-level `Vec<Vec<Vec<u64>>>` walk with no checks at all
+measured 1.75 to 1.85x of `Vec` on these machines: the floor for two extra
+dependent loads. Shortening the chain means wider nodes, and copying a node
+on a first write costs one refcount increment per child: a 4,096-wide root
+would save a level up to 2M elements but add 4,096 scattered atomic
+increments to every first write, trading away the win this type exists
+for."#,
         },
         Group {
             name: "push",
             about: "push 100k elements into a new vector, drop it",
-            notes: r#"A push is `CowVec::push` on the tail page plus the paged vector's own
-bookkeeping, and every 512 pushes the full tail moves into the tree (a page
-allocation and a tree insert, about 195 times per 100k). A hand analysis at
-commit 3704c21 found, on top of `CowVec::push`'s count check, a length field
-kept in memory and incremented on every push (redundant with the tree's
-length plus the tail's); deriving the length instead measured 2.1x -> 1.64x of
-`Vec` in a patched copy."#,
+            notes: r#"A push is `CowVec::push` on the tail page plus one compare of the tail's
+length (the handle keeps the tree's length, not the vector's, so a push
+touches only the tail), and every 512th push moves the full page into the
+tree: a new page allocation and a walk down the tree's right edge, about 195
+times per 100k elements."#,
         },
         Group {
             name: "clone",
