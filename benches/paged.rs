@@ -12,7 +12,7 @@
 //! | `get_random`  | 1,000 reads at random indices (fixed seed) of a 1M-element vector   |
 //! | `push`        | push 100k elements into a new vector, drop it                       |
 //! | `clone`       | clone a 1M-element vector, drop the clone                           |
-//! | `first_write` | write one element of a fresh snapshot; sizes 1k, 10k, 100k, 1M, 10M |
+//! | `first_write` | write one element of a fresh snapshot; sizes 500 to 10M (the crossover with `CowVec` is near 1k) |
 //! | `seed`        | snapshot a live 10M vector, 10,000 random reads on the snapshot,    |
 //! |               | one write to the live vector while the snapshot lives, drop it      |
 //!
@@ -391,10 +391,12 @@ mod groups {
         g.finish();
     }
 
-    /// The sweep: one parameterized group, sizes 1k to 10M.
+    /// The sweep: one parameterized group, sizes 500 to 10M.
     pub(super) fn first_write(c: &mut Criterion) {
         let mut g = c.benchmark_group("first_write");
-        for n in [1_000, 10_000, 100_000, 1_000_000, 10_000_000] {
+        for n in [
+            500, 1_000, 2_000, 5_000, 10_000, 100_000, 1_000_000, 10_000_000,
+        ] {
             if n >= 10_000_000 {
                 g.sample_size(10);
             }

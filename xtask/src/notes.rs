@@ -286,7 +286,7 @@ times per 100k elements."#,
         },
         Group {
             name: "first_write",
-            about: "the sweep: write one element of a fresh snapshot, at 1k, 10k, 100k, 1M and 10M elements (`EcoVec` at 1M and 10M only). Timed as in benches/vec.rs: the snapshot is untimed setup, the write is timed, the written copy is dropped after the clock; `Vec`'s anchor is `Vec::clone` + write. Batches of 64 for the paged and tree vectors, at most 32 MiB of whole copies for the others. `sample_size(10)` at 10M",
+            about: "the sweep: write one element of a fresh snapshot, at 500, 1k, 2k, 5k, 10k, 100k, 1M and 10M elements (`EcoVec` at 1M and 10M only). Timed as in benches/vec.rs: the snapshot is untimed setup, the write is timed, the written copy is dropped after the clock; `Vec`'s anchor is `Vec::clone` + write. Batches of 64 for the paged and tree vectors, at most 32 MiB of whole copies for the others. `sample_size(10)` at 10M",
             notes: FIRST_WRITE,
         },
         Group {
