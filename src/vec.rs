@@ -599,6 +599,25 @@ impl<T: Clone> CowVec<T> {
         (self.ptr, self.len) = Self::push_slow(ptr, len, value);
     }
 
+    /// `copy_to_unique(len)` on a handle given by its words: returns the
+    /// new buffer's pointer, which the caller stores without dropping the
+    /// old handle (the copy let it go). Out of line, and never through
+    /// `&mut self`, so that the callers' fast paths keep the handle in
+    /// registers.
+    #[cold]
+    #[inline(never)]
+    fn unshare(ptr: NonNull<T>, len: usize) -> NonNull<T> {
+        // A stand-in for the caller's handle, never dropped: if `T::clone`
+        // panics, the caller's handle still owns the untouched buffer.
+        let mut this = ManuallyDrop::new(CowVec {
+            ptr,
+            len,
+            _owns: PhantomData,
+        });
+        this.copy_to_unique(len);
+        this.ptr
+    }
+
     /// `push` when the buffer is full, shared or absent: takes the handle's
     /// two words and returns the new ones, which the caller stores without
     /// dropping the old handle.
@@ -643,8 +662,9 @@ impl<T: Clone> CowVec<T> {
         // SAFETY: `len > 0`, so the buffer is allocated (field invariant)
         // and its header is live while this handle exists.
         if !unsafe { &*self.header_ptr() }.count.is_unique() {
-            self.copy_to_unique(len);
-            ptr = self.ptr;
+            // As in `push`: the copy takes and returns the handle's words.
+            ptr = Self::unshare(ptr, len);
+            self.ptr = ptr;
         }
         self.len = len - 1;
         // SAFETY: unique; slot `len - 1` was initialized and is now outside
