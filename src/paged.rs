@@ -167,10 +167,10 @@ impl<T, C: Node<T>> Node<T> for CowVec<C> {
     unsafe fn get(&self, index: usize) -> &T {
         let i = child::<T, C>(index);
         debug_assert!(i < self.len(), "the subtree holds the index");
-        // SAFETY: this node holds element `index` (precondition). Its
-        // children hold consecutive runs of `PAGE_ELEMS << (6 * C::HEIGHT)`
-        // elements, all full but the last (the `Tree` invariant), so the
-        // run with number `i` exists, and holds `index`.
+        // This node holds element `index` (precondition). Its children hold
+        // consecutive runs of `PAGE_ELEMS << (6 * C::HEIGHT)` elements, all
+        // full but the last (the `Tree` invariant).
+        // SAFETY: so child `i` exists, and it holds element `index`.
         unsafe { Node::get(self.get_unchecked(i), index) }
     }
 
