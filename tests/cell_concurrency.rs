@@ -26,6 +26,24 @@ const READERS: usize = 2;
 /// Every writer's increments together.
 const TOTAL: usize = WRITERS * INCREMENTS;
 
+/// Starts [`WRITERS`] threads in `s`, each calling `cell.update(f)`
+/// [`INCREMENTS`] times.
+fn spawn_writers<'scope, T: Clone + Send + Sync>(
+    s: &'scope thread::Scope<'scope, '_>,
+    cell: &'scope CowCell<T>,
+    f: fn(&mut T),
+) -> Vec<thread::ScopedJoinHandle<'scope, ()>> {
+    (0..WRITERS)
+        .map(|_| {
+            s.spawn(move || {
+                for _ in 0..INCREMENTS {
+                    cell.update(f);
+                }
+            })
+        })
+        .collect()
+}
+
 /// Lets other threads run: a reader spinning on a 2-core machine (or in
 /// Miri's interpreter) would otherwise starve the writers it is waiting for.
 fn pause() {
@@ -247,15 +265,7 @@ fn concurrent_updates_clone_t_exactly_once_each() {
                 })
             })
             .collect();
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|_| {
-                s.spawn(|| {
-                    for _ in 0..INCREMENTS {
-                        cell.update(|v| v.value += 1);
-                    }
-                })
-            })
-            .collect();
+        let writers = spawn_writers(s, &cell, |v| v.value += 1);
         for w in writers {
             w.join().unwrap();
         }
@@ -276,6 +286,13 @@ struct Epoch {
     count: u64,
 }
 
+/// `update(|v| v.count += 1)` with a wider window between reading the value
+/// and publishing the new one.
+fn bump_count_slowly(v: &mut Epoch) {
+    thread::yield_now();
+    v.count += 1;
+}
+
 /// Replacements done by the replacing thread.
 const REPLACES: u64 = if cfg!(miri) { 3 } else { 200 };
 
@@ -283,20 +300,7 @@ const REPLACES: u64 = if cfg!(miri) { 3 } else { 200 };
 fn replace_is_serialized_with_update_and_returns_the_previous_value() {
     let cell = CowCell::new(Epoch { epoch: 0, count: 0 });
     let drained = thread::scope(|s| {
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|_| {
-                s.spawn(|| {
-                    for _ in 0..INCREMENTS {
-                        cell.update(|v| {
-                            // Widen the window between reading the value
-                            // and publishing the new one.
-                            thread::yield_now();
-                            v.count += 1;
-                        });
-                    }
-                })
-            })
-            .collect();
+        let writers = spawn_writers(s, &cell, bump_count_slowly);
         let replacer = s.spawn(|| {
             let mut drained = 0;
             for k in 1..=REPLACES {
@@ -333,20 +337,7 @@ fn store_is_serialized_with_update_and_never_lost() {
     thread::scope(|s| {
         // Readers stop even if a writer panics, so a failure cannot hang.
         let _stop = StopOnDrop(&done);
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|_| {
-                s.spawn(|| {
-                    for _ in 0..INCREMENTS {
-                        cell.update(|v| {
-                            // Widen the window between reading the value
-                            // and publishing the new one.
-                            thread::yield_now();
-                            v.count += 1;
-                        });
-                    }
-                })
-            })
-            .collect();
+        let writers = spawn_writers(s, &cell, bump_count_slowly);
         let reader = s.spawn(|| {
             let mut last = 0;
             while !done.load(Ordering::SeqCst) {
@@ -427,15 +418,9 @@ fn snapshots_taken_during_concurrent_updates_never_change() {
                 })
             })
             .collect();
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|_| {
-                s.spawn(|| {
-                    for _ in 0..INCREMENTS {
-                        cell.update(Pair::bump);
-                    }
-                })
-            })
-            .collect();
+        let writers = spawn_writers(s, &cell, |p| {
+            Pair::bump(p);
+        });
         for w in writers {
             w.join().unwrap();
         }
@@ -473,15 +458,7 @@ fn every_published_value_is_dropped_exactly_once() {
                 })
             })
             .collect();
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|_| {
-                s.spawn(|| {
-                    for _ in 0..INCREMENTS {
-                        cell.update(|v| v.value += 1);
-                    }
-                })
-            })
-            .collect();
+        let writers = spawn_writers(s, &cell, |v| v.value += 1);
         // `store` and `replace` publish values made outside the cell.
         cell.store(tracker.make(1_000_000));
         let old = cell.replace(tracker.make(2_000_000));
