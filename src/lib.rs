@@ -72,6 +72,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 mod cell;
 mod cow;
+pub mod map;
 mod paged;
 mod refcount;
 mod sync;
@@ -80,6 +81,7 @@ mod vec;
 #[cfg(feature = "std")]
 pub use cell::{CowCell, Guard};
 pub use cow::Cow;
+pub use map::{CowMap, CowSet};
 pub use paged::{Iter as PagedIter, PagedCowVec, Pages};
 pub use vec::{CowVec, IntoIter};
 

@@ -1,0 +1,250 @@
+//! Tag bytes and the group probe over them, after hashbrown.
+//!
+//! Each slot of a page has one tag byte: [`EMPTY`], [`DELETED`], or, for a
+//! full slot, seven bits of the key's hash (high bit clear). A probe loads a
+//! [`Group`] of [`WIDTH`] consecutive tags at once and turns a question
+//! ("which of these tags equal `t`?", "which are empty?") into a bit mask.
+//! With SSE2 a group is 16 tags and one compare; elsewhere (and under Miri)
+//! it is 8 tags in a `u64`, compared a word at a time.
+
+/// A slot that never held an entry since the page was built: a probe that
+/// meets one stops.
+pub(super) const EMPTY: u8 = 0xFF;
+/// A slot whose entry was removed while a probe may run past it: a probe
+/// continues, an insert may reuse it.
+pub(super) const DELETED: u8 = 0x80;
+
+/// The tag of a full slot: the hash's low seven bits (high bit clear). The
+/// directory consumes the hash's top bits and a page's home slot the bits
+/// above these seven, so the three are independent.
+#[inline(always)]
+pub(super) fn tag(hash: u64) -> u8 {
+    (hash & 0x7F) as u8
+}
+
+/// Is this tag a full slot's?
+#[inline(always)]
+pub(super) fn is_full(tag: u8) -> bool {
+    tag & 0x80 == 0
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(miri)))]
+mod imp {
+    use core::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+
+    /// Tags per group.
+    pub(in crate::map) const WIDTH: usize = 16;
+
+    /// Sixteen tags.
+    #[derive(Clone, Copy)]
+    pub(in crate::map) struct Group(__m128i);
+
+    impl Group {
+        /// Loads the `WIDTH` tags starting at `ptr`.
+        ///
+        /// # Safety
+        ///
+        /// `ptr..ptr + WIDTH` is readable and initialized.
+        #[inline(always)]
+        pub(in crate::map) unsafe fn load(ptr: *const u8) -> Group {
+            // SAFETY: the caller guarantees `WIDTH` readable bytes;
+            // `loadu` has no alignment requirement.
+            Group(unsafe { _mm_loadu_si128(ptr.cast()) })
+        }
+
+        /// The tags equal to `tag`.
+        #[inline(always)]
+        pub(in crate::map) fn match_tag(self, tag: u8) -> BitMask {
+            // SAFETY: SSE2 is enabled for this target (the module's cfg).
+            unsafe {
+                let cmp = _mm_cmpeq_epi8(self.0, _mm_set1_epi8(tag as i8));
+                BitMask(_mm_movemask_epi8(cmp) as u16 as u64)
+            }
+        }
+
+        /// The `EMPTY` tags.
+        #[inline(always)]
+        pub(in crate::map) fn match_empty(self) -> BitMask {
+            self.match_tag(super::EMPTY)
+        }
+
+        /// The tags of slots that are not full (`EMPTY` or `DELETED`): the
+        /// high bit is set.
+        #[inline(always)]
+        pub(in crate::map) fn match_empty_or_deleted(self) -> BitMask {
+            // SAFETY: SSE2 is enabled for this target (the module's cfg).
+            BitMask(unsafe { _mm_movemask_epi8(self.0) } as u16 as u64)
+        }
+
+        /// The tags of full slots.
+        #[inline(always)]
+        pub(in crate::map) fn match_full(self) -> BitMask {
+            BitMask(self.match_empty_or_deleted().0 ^ 0xFFFF)
+        }
+    }
+
+    /// One bit per tag of a group, bit `i` for tag `i`.
+    #[derive(Clone, Copy)]
+    pub(in crate::map) struct BitMask(pub(in crate::map) u64);
+
+    /// Bits of a `BitMask` per tag.
+    pub(in crate::map) const STRIDE_SHIFT: u32 = 0;
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2", not(miri))))]
+mod imp {
+    /// Tags per group.
+    pub(in crate::map) const WIDTH: usize = 8;
+
+    const LSB: u64 = 0x0101_0101_0101_0101;
+    const MSB: u64 = 0x8080_8080_8080_8080;
+
+    /// Eight tags in a word, tag `i` in byte `i` (little-endian order on
+    /// every target).
+    #[derive(Clone, Copy)]
+    pub(in crate::map) struct Group(u64);
+
+    impl Group {
+        /// Loads the `WIDTH` tags starting at `ptr`.
+        ///
+        /// # Safety
+        ///
+        /// `ptr..ptr + WIDTH` is readable and initialized.
+        #[inline(always)]
+        pub(in crate::map) unsafe fn load(ptr: *const u8) -> Group {
+            // SAFETY: the caller guarantees `WIDTH` = 8 readable bytes;
+            // `read_unaligned` has no alignment requirement.
+            Group(u64::from_le(unsafe { ptr.cast::<u64>().read_unaligned() }))
+        }
+
+        /// The tags equal to `tag` (a full slot's tag, high bit clear).
+        ///
+        /// May also flag a byte just above a true match (the borrow of the
+        /// subtraction), never a byte with its high bit set: callers compare
+        /// keys anyway, and never look at an empty slot because of it.
+        #[inline(always)]
+        pub(in crate::map) fn match_tag(self, tag: u8) -> BitMask {
+            let cmp = self.0 ^ (LSB * tag as u64);
+            BitMask(cmp.wrapping_sub(LSB) & !cmp & MSB)
+        }
+
+        /// The `EMPTY` tags (0xFF: the only tag with its two top bits set).
+        #[inline(always)]
+        pub(in crate::map) fn match_empty(self) -> BitMask {
+            BitMask(self.0 & (self.0 << 1) & MSB)
+        }
+
+        /// The tags of slots that are not full (high bit set).
+        #[inline(always)]
+        pub(in crate::map) fn match_empty_or_deleted(self) -> BitMask {
+            BitMask(self.0 & MSB)
+        }
+
+        /// The tags of full slots.
+        #[inline(always)]
+        pub(in crate::map) fn match_full(self) -> BitMask {
+            BitMask(!self.0 & MSB)
+        }
+    }
+
+    /// The high bit of byte `i` for tag `i`.
+    #[derive(Clone, Copy)]
+    pub(in crate::map) struct BitMask(pub(in crate::map) u64);
+
+    /// Bits of a `BitMask` per tag: 8 (`log2` is 3).
+    pub(in crate::map) const STRIDE_SHIFT: u32 = 3;
+}
+
+pub(super) use imp::{BitMask, Group, WIDTH};
+use imp::STRIDE_SHIFT;
+
+impl BitMask {
+    /// Any tag flagged?
+    #[inline(always)]
+    pub(super) fn any(self) -> bool {
+        self.0 != 0
+    }
+
+    /// The lowest flagged tag's position in the group.
+    #[inline(always)]
+    pub(super) fn lowest(self) -> Option<usize> {
+        if self.0 == 0 {
+            None
+        } else {
+            Some((self.0.trailing_zeros() >> STRIDE_SHIFT) as usize)
+        }
+    }
+
+    /// Flagged tags before the first unflagged one, counting from the top
+    /// of the group (the empties just before a slot).
+    #[inline(always)]
+    pub(super) fn leading_zeros(self) -> usize {
+        let unused = 64 - (WIDTH << STRIDE_SHIFT) as u32;
+        ((self.0.leading_zeros() - unused) >> STRIDE_SHIFT) as usize
+    }
+
+    /// Unflagged tags before the first flagged one, from the bottom.
+    #[inline(always)]
+    pub(super) fn trailing_zeros(self) -> usize {
+        if self.0 == 0 {
+            WIDTH
+        } else {
+            (self.0.trailing_zeros() >> STRIDE_SHIFT) as usize
+        }
+    }
+}
+
+impl Iterator for BitMask {
+    type Item = usize;
+
+    /// The flagged positions, lowest first.
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        let bit = self.lowest()?;
+        self.0 &= self.0 - 1;
+        Some(bit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(tags: &[u8]) -> Group {
+        assert_eq!(tags.len(), WIDTH);
+        // SAFETY: `tags` holds WIDTH initialized bytes.
+        unsafe { Group::load(tags.as_ptr()) }
+    }
+
+    #[test]
+    fn matches_find_exactly_the_right_tags() {
+        let mut tags = [EMPTY; WIDTH];
+        tags[1] = 5;
+        tags[2] = DELETED;
+        tags[3] = 5;
+        tags[WIDTH - 1] = 0x7F;
+        let g = group(&tags);
+        let hits: alloc::vec::Vec<usize> = g.match_tag(5).collect();
+        // The SWAR form may flag a byte right after a true match, never a
+        // non-full one: tag 2 is DELETED, so only 1 and 3 are possible.
+        assert_eq!(hits, [1, 3]);
+        assert_eq!(g.match_tag(0x7F).collect::<alloc::vec::Vec<_>>(), [WIDTH - 1]);
+        let empties: alloc::vec::Vec<usize> = g.match_empty().collect();
+        let expected: alloc::vec::Vec<usize> =
+            (0..WIDTH).filter(|&i| tags[i] == EMPTY).collect();
+        assert_eq!(empties, expected);
+        let not_full: alloc::vec::Vec<usize> = g.match_empty_or_deleted().collect();
+        let expected: alloc::vec::Vec<usize> =
+            (0..WIDTH).filter(|&i| !is_full(tags[i])).collect();
+        assert_eq!(not_full, expected);
+        let full: alloc::vec::Vec<usize> = g.match_full().collect();
+        assert_eq!(full, [1, 3, WIDTH - 1]);
+        assert_eq!(g.match_empty().trailing_zeros(), 0);
+        assert_eq!(g.match_full().trailing_zeros(), 1);
+        assert_eq!(g.match_empty().leading_zeros(), 1);
+        assert_eq!(g.match_full().leading_zeros(), 0);
+        assert_eq!(group(&[0; WIDTH]).match_empty().leading_zeros(), WIDTH);
+    }
+}

@@ -1,0 +1,638 @@
+//! A map page: one allocation holding a small open-addressing hash table.
+//!
+//! ```text
+//!   base                                   ptr (what a RawPage holds)
+//!   |                                      |
+//!   [ pad | slot n-1 | ... | slot 1 | slot 0 ][ Header ][ tags: n + WIDTH bytes ]
+//! ```
+//!
+//! Slots grow downward from the header, as in hashbrown, so slot `i` is at
+//! `ptr - (i + 1) * size_of::<(K, V)>()` and tag `i` at
+//! `ptr + size_of::<Header>() + i`: neither needs the bucket count, and the
+//! header and the first tags share a cache line. The tags after the first
+//! `n` mirror the first `WIDTH` ones, so a group load that starts near the
+//! end reads the start again instead of running off the page.
+//!
+//! Invariants of a page (checked by `debug_check` in tests):
+//! - `buckets` (`mask + 1`) is a power of two, at least [`MIN_BUCKETS`].
+//! - Slot `i` holds an initialized `(K, V)` exactly when tag `i` is full.
+//! - `len` is the number of full tags; `growth_left` is the number of full
+//!   tags still allowed before the page counts as full:
+//!   `capacity(buckets) - len - deleted tags`. So at least `buckets / 8`
+//!   tags are always `EMPTY`, and every probe ends.
+//! - Every full entry lies on its probe sequence from its home slot, with
+//!   no `EMPTY` tag between the two.
+//! - The count counts the directory nodes (and map handles) that refer to
+//!   the page, each once, however many of a node's slots point at it.
+
+use alloc::alloc::{alloc, dealloc, handle_alloc_error};
+use core::alloc::Layout;
+use core::borrow::Borrow;
+use core::marker::PhantomData;
+use core::mem;
+use core::ptr::{self, NonNull};
+
+use super::group::{self, Group, DELETED, EMPTY, WIDTH};
+use crate::refcount::RefCount;
+
+/// The fewest buckets a page has: one SSE2 group, so that the mirrored tags
+/// never stand for slots that do not exist.
+pub(super) const MIN_BUCKETS: usize = 16;
+
+/// The bytes of slots a page aims at: it splits, rather than grows, once
+/// its slots fill this (see docs/design.md for the measurements).
+pub(super) const PAGE_SLOT_BYTES: usize = 4096;
+
+/// The page header. `count` comes first, at offset 0, so that a pointer to
+/// a page or to a directory node reaches its count the same way.
+#[repr(C)]
+pub(super) struct Header {
+    pub(super) count: RefCount,
+    /// Buckets - 1. Written only while the page is being built.
+    mask: usize,
+    /// Full slots. Written only while the count is 1.
+    len: u32,
+    /// Full slots still allowed (see the module's invariants). Written only
+    /// while the count is 1.
+    growth_left: u32,
+    /// Hash bits that every key of this page shares with the page's place
+    /// in the directory. Written only while the count is 1.
+    depth: u32,
+}
+
+/// The full slots a table of `buckets` may hold: seven in eight.
+#[inline]
+pub(super) fn capacity(buckets: usize) -> usize {
+    buckets - buckets / 8
+}
+
+/// The first slot a key with this hash tries: the bits above the tag's.
+#[inline(always)]
+fn home(hash: u64, mask: usize) -> usize {
+    (hash >> 7) as usize & mask
+}
+
+/// A pointer to a page of `(K, V)` entries: a handle without ownership.
+/// Whoever holds one decides, by the directory's invariants, whether it
+/// may read or write; the methods' `# Safety` sections say which.
+pub(super) struct RawPage<K, V> {
+    ptr: NonNull<Header>,
+    _entries: PhantomData<(K, V)>,
+}
+
+impl<K, V> Clone for RawPage<K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K, V> Copy for RawPage<K, V> {}
+
+impl<K, V> PartialEq for RawPage<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+
+impl<K, V> RawPage<K, V> {
+    const ENTRY: usize = mem::size_of::<(K, V)>();
+    /// Alignment of the allocation, and of the header's offset in it.
+    const ALIGN: usize = {
+        let a = mem::align_of::<(K, V)>();
+        let h = mem::align_of::<Header>();
+        if a > h {
+            a
+        } else {
+            h
+        }
+    };
+
+    /// Buckets of a page that splits when full: the largest power of two
+    /// whose slots fit in `PAGE_SLOT_BYTES`, at least `MIN_BUCKETS`.
+    pub(super) const NOMINAL_BUCKETS: usize = {
+        let fit = if Self::ENTRY == 0 {
+            PAGE_SLOT_BYTES
+        } else {
+            PAGE_SLOT_BYTES / Self::ENTRY
+        };
+        let mut b = MIN_BUCKETS;
+        while b * 2 <= fit && b < 1024 {
+            b *= 2;
+        }
+        b
+    };
+
+    /// The allocation of a page with `buckets` buckets, and the header's
+    /// offset in it. Panics with a clear message past `isize::MAX` bytes.
+    fn layout(buckets: usize) -> (Layout, usize) {
+        let overflow = || -> ! { panic!("CowMap: capacity overflow") };
+        let slots = buckets
+            .checked_mul(Self::ENTRY)
+            .and_then(|s| s.checked_next_multiple_of(Self::ALIGN))
+            .unwrap_or_else(|| overflow());
+        let size = slots
+            .checked_add(mem::size_of::<Header>() + WIDTH)
+            .and_then(|s| s.checked_add(buckets))
+            .unwrap_or_else(|| overflow());
+        match Layout::from_size_align(size, Self::ALIGN) {
+            Ok(layout) => (layout, slots),
+            Err(_) => overflow(),
+        }
+    }
+
+    /// A new, empty, unique page (count 1) of `buckets` buckets (a power of
+    /// two, at least `MIN_BUCKETS`) at directory depth `depth`.
+    pub(super) fn allocate(buckets: usize, depth: u32) -> RawPage<K, V> {
+        assert!(
+            buckets.is_power_of_two() && buckets >= MIN_BUCKETS,
+            "page buckets"
+        );
+        let growth = u32::try_from(capacity(buckets))
+            .unwrap_or_else(|_| panic!("CowMap: too many entries in one page"));
+        let (layout, offset) = Self::layout(buckets);
+        // SAFETY: the layout holds at least the header: not zero-sized.
+        let base = unsafe { alloc(layout) };
+        if base.is_null() {
+            handle_alloc_error(layout);
+        }
+        // SAFETY: `offset` is inside the allocation (the header follows the
+        // slots), so the result is in bounds and not null.
+        let ptr = unsafe { NonNull::new_unchecked(base.add(offset).cast::<Header>()) };
+        // SAFETY: `ptr` is aligned for `Header` (`offset` is a multiple of
+        // `ALIGN`, as is `base`) and has `size_of::<Header>()` bytes of the
+        // allocation after it, then `buckets + WIDTH` tag bytes.
+        unsafe {
+            ptr.as_ptr().write(Header {
+                count: RefCount::one(),
+                mask: buckets - 1,
+                len: 0,
+                growth_left: growth,
+                depth,
+            });
+            ptr::write_bytes(ptr.as_ptr().add(1).cast::<u8>(), EMPTY, buckets + WIDTH);
+        }
+        RawPage {
+            ptr,
+            _entries: PhantomData,
+        }
+    }
+
+    /// The page a directory slot's pointer points at.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`RawPage::as_ptr`] of a `RawPage<K, V>` (the same
+    /// `K`, `V`).
+    #[inline(always)]
+    pub(super) unsafe fn from_ptr(ptr: NonNull<u8>) -> RawPage<K, V> {
+        RawPage {
+            ptr: ptr.cast(),
+            _entries: PhantomData,
+        }
+    }
+
+    /// The page's address, for a directory slot.
+    #[inline(always)]
+    pub(super) fn as_ptr(self) -> NonNull<u8> {
+        self.ptr.cast()
+    }
+
+    /// The page's refcount.
+    ///
+    /// # Safety
+    ///
+    /// The page is live (some handle owns a count of it) for `'a`.
+    #[inline(always)]
+    pub(super) unsafe fn count<'a>(self) -> &'a RefCount {
+        // Only the count is borrowed: other threads touch it, and the other
+        // fields are written through the raw pointer.
+        // SAFETY: the page is live (the caller's promise), and `count` is its
+        // header's first field.
+        unsafe { &(*self.ptr.as_ptr()).count }
+    }
+
+    /// Buckets - 1. # Safety: the page is live.
+    #[inline(always)]
+    pub(super) unsafe fn mask(self) -> usize {
+        // SAFETY: the page is live; `mask` is never written after building.
+        unsafe { (*self.ptr.as_ptr()).mask }
+    }
+
+    /// Full slots. # Safety: the page is live.
+    #[inline(always)]
+    pub(super) unsafe fn len(self) -> usize {
+        // SAFETY: the page is live; `len` is written only while unique, by
+        // the one owner, which is not reading concurrently.
+        unsafe { (*self.ptr.as_ptr()).len as usize }
+    }
+
+    /// Room left before the page is full. # Safety: the page is live.
+    #[inline(always)]
+    pub(super) unsafe fn growth_left(self) -> usize {
+        // SAFETY: as for `len`.
+        unsafe { (*self.ptr.as_ptr()).growth_left as usize }
+    }
+
+    /// The page's directory depth. # Safety: the page is live.
+    #[inline(always)]
+    pub(super) unsafe fn depth(self) -> u32 {
+        // SAFETY: as for `len`.
+        unsafe { (*self.ptr.as_ptr()).depth }
+    }
+
+    /// Sets the directory depth.
+    ///
+    /// # Safety
+    ///
+    /// The page is live and unique, and the caller holds the only access.
+    pub(super) unsafe fn set_depth(self, depth: u32) {
+        // SAFETY: unique (the caller's promise): nobody else reads it.
+        unsafe { (*self.ptr.as_ptr()).depth = depth }
+    }
+
+    /// The tag bytes. # Safety: the page is live.
+    #[inline(always)]
+    unsafe fn tags(self) -> *mut u8 {
+        // SAFETY: the tags start right after the header, in the allocation.
+        unsafe { self.ptr.as_ptr().add(1).cast::<u8>() }
+    }
+
+    /// Tag `i`. # Safety: the page is live and `i < buckets`.
+    #[inline(always)]
+    pub(super) unsafe fn tag(self, i: usize) -> u8 {
+        // SAFETY: `i < buckets` (the caller), within the tag bytes.
+        unsafe { *self.tags().add(i) }
+    }
+
+    /// The group of tags starting at `i`. # Safety: the page is live and
+    /// `i < buckets` (then `i + WIDTH <= buckets + WIDTH`, the tag bytes).
+    #[inline(always)]
+    unsafe fn group(self, i: usize) -> Group {
+        // SAFETY: the `WIDTH` bytes from `i` are tag bytes, all initialized.
+        unsafe { Group::load(self.tags().add(i)) }
+    }
+
+    /// Slot `i`. # Safety: the page is live and `i < buckets`.
+    #[inline(always)]
+    pub(super) unsafe fn slot(self, i: usize) -> *mut (K, V) {
+        // SAFETY: slot `i < buckets` lies `(i + 1) * ENTRY` bytes below the
+        // header, inside the allocation (for a zero-sized entry, at it).
+        unsafe { self.ptr.as_ptr().cast::<(K, V)>().sub(i + 1) }
+    }
+
+    /// Sets tag `i` and its mirror.
+    ///
+    /// # Safety
+    ///
+    /// The page is live and unique (the caller writes it alone), `i <
+    /// buckets`.
+    #[inline(always)]
+    unsafe fn set_tag(self, i: usize, tag: u8) {
+        // SAFETY: `i < buckets`; the mirror index is `i` itself for `i >=
+        // WIDTH`, and `buckets + i` for `i < WIDTH`: both within the
+        // `buckets + WIDTH` tag bytes (buckets >= WIDTH).
+        unsafe {
+            let mask = self.mask();
+            let tags = self.tags();
+            *tags.add(i) = tag;
+            *tags.add((i.wrapping_sub(WIDTH) & mask) + WIDTH) = tag;
+        }
+    }
+
+    /// The slot holding `key`, if any.
+    ///
+    /// # Safety
+    ///
+    /// The page is live and nobody writes it meanwhile; `hash` is the hash
+    /// of `key` (any value is safe, a wrong one just misses).
+    #[inline]
+    pub(super) unsafe fn find<Q>(self, hash: u64, key: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Eq,
+    {
+        // SAFETY: the page is live and not written (the caller); probe
+        // positions are masked below `buckets`; tags that match a full
+        // tag are full, so their slots are initialized.
+        unsafe {
+            let mask = self.mask();
+            let tag = group::tag(hash);
+            let mut pos = home(hash, mask);
+            let mut stride = 0;
+            loop {
+                let g = self.group(pos);
+                for bit in g.match_tag(tag) {
+                    let i = (pos + bit) & mask;
+                    if (*self.slot(i)).0.borrow() == key {
+                        return Some(i);
+                    }
+                }
+                // Termination: at least buckets / 8 tags are EMPTY, and
+                // triangular steps of whole groups visit every group.
+                if g.match_empty().any() {
+                    return None;
+                }
+                stride += WIDTH;
+                pos = (pos + stride) & mask;
+            }
+        }
+    }
+
+    /// The first slot on `hash`'s probe sequence that is not full.
+    ///
+    /// # Safety
+    ///
+    /// The page is live.
+    #[inline]
+    unsafe fn find_insert_slot(self, hash: u64) -> usize {
+        // SAFETY: the page is live; positions are masked below `buckets`.
+        unsafe {
+            let mask = self.mask();
+            let mut pos = home(hash, mask);
+            let mut stride = 0;
+            loop {
+                if let Some(bit) = self.group(pos).match_empty_or_deleted().lowest() {
+                    return (pos + bit) & mask;
+                }
+                stride += WIDTH;
+                pos = (pos + stride) & mask;
+            }
+        }
+    }
+
+    /// Where a new entry with `hash` would go, if the page has room for it
+    /// without restructuring (an `EMPTY` slot needs `growth_left > 0`; a
+    /// `DELETED` one is reused).
+    ///
+    /// # Safety
+    ///
+    /// The page is live.
+    #[inline]
+    pub(super) unsafe fn vacant_slot(self, hash: u64) -> Option<usize> {
+        // SAFETY: the page is live; `find_insert_slot` returns `i < buckets`.
+        unsafe {
+            let i = self.find_insert_slot(hash);
+            if self.growth_left() == 0 && self.tag(i) == EMPTY {
+                None
+            } else {
+                Some(i)
+            }
+        }
+    }
+
+    /// Writes a new entry into slot `i` (from [`vacant_slot`]).
+    ///
+    /// # Safety
+    ///
+    /// The page is live and unique, the caller has the only access, `i`
+    /// came from `vacant_slot(hash)` with no write in between, and `hash`
+    /// is the hash of `entry.0`.
+    ///
+    /// [`vacant_slot`]: RawPage::vacant_slot
+    #[inline]
+    pub(super) unsafe fn insert_at(self, i: usize, hash: u64, entry: (K, V)) -> *mut (K, V) {
+        // SAFETY: slot `i` is not full (vacant_slot), so writing it
+        // overwrites nothing; the page is unique, so the header fields and
+        // tags are ours to write.
+        unsafe {
+            let h = self.ptr.as_ptr();
+            if self.tag(i) == EMPTY {
+                debug_assert!((*h).growth_left > 0);
+                (*h).growth_left -= 1;
+            }
+            let slot = self.slot(i);
+            slot.write(entry);
+            self.set_tag(i, group::tag(hash));
+            (*h).len += 1;
+            slot
+        }
+    }
+
+    /// Marks full slot `i` as no longer full, without dropping its entry:
+    /// the caller has moved it out (or drops it next). `EMPTY` when no probe
+    /// can have passed over the slot, else `DELETED`.
+    ///
+    /// # Safety
+    ///
+    /// The page is live and unique, the caller has the only access, and
+    /// slot `i < buckets` is full.
+    pub(super) unsafe fn erase(self, i: usize) {
+        // SAFETY: unique, the caller's only access; the group loads start
+        // below `buckets` (masked).
+        unsafe {
+            let mask = self.mask();
+            let before = i.wrapping_sub(WIDTH) & mask;
+            let empty_before = self.group(before).match_empty();
+            let empty_after = self.group(i).match_empty();
+            let h = self.ptr.as_ptr();
+            // A probe passes slot i only from a window of WIDTH tags around
+            // it with no EMPTY tag: if there is none, EMPTY is safe.
+            let tag = if empty_before.leading_zeros() + empty_after.trailing_zeros() >= WIDTH {
+                DELETED
+            } else {
+                (*h).growth_left += 1;
+                EMPTY
+            };
+            self.set_tag(i, tag);
+            (*h).len -= 1;
+        }
+    }
+
+    /// The full slots from `start` (a multiple of `WIDTH`, below `buckets`)
+    /// in the group there.
+    ///
+    /// # Safety
+    ///
+    /// The page is live; `start` as above.
+    #[inline(always)]
+    pub(super) unsafe fn full_in_group(self, start: usize) -> group::BitMask {
+        // SAFETY: `start < buckets`, so the group is tag bytes.
+        unsafe { self.group(start).match_full() }
+    }
+
+    /// Every full slot's index, in slot order (for building and checks;
+    /// the iterators scan groups themselves).
+    ///
+    /// # Safety
+    ///
+    /// The page is live and not written while the iterator lives.
+    pub(super) unsafe fn full_slots(self) -> impl Iterator<Item = usize> {
+        // SAFETY: the page is live (caller).
+        let buckets = unsafe { self.mask() } + 1;
+        (0..buckets)
+            .step_by(WIDTH)
+            // SAFETY: `start < buckets`, a multiple of WIDTH; live (caller).
+            .flat_map(move |start| unsafe { self.full_in_group(start) }.map(move |b| start + b))
+    }
+
+    /// A unique copy of this page: same buckets, depth, tags and positions
+    /// (so a slot index found in the original holds the same key in the
+    /// copy), every entry cloned. If a `clone` panics, what was cloned so
+    /// far is dropped, the copy freed, and this page is untouched.
+    ///
+    /// # Safety
+    ///
+    /// The page is live and nobody writes it meanwhile.
+    pub(super) unsafe fn clone_page(self) -> RawPage<K, V>
+    where
+        K: Clone,
+        V: Clone,
+    {
+        /// Drops the first `done` slots' full entries of a half-made copy
+        /// and frees it, unless forgotten.
+        struct Partial<K, V> {
+            page: RawPage<K, V>,
+            done: usize,
+        }
+        impl<K, V> Drop for Partial<K, V> {
+            fn drop(&mut self) {
+                // SAFETY: the copy is unique and ours; slots below `done`
+                // with full tags were cloned into, the rest are not
+                // initialized and are skipped (their tags are restored to
+                // EMPTY before freeing, which nothing reads).
+                unsafe {
+                    for i in 0..self.done {
+                        if group::is_full(self.page.tag(i)) {
+                            ptr::drop_in_place(self.page.slot(i));
+                        }
+                    }
+                    self.page.free();
+                }
+            }
+        }
+        // SAFETY: the page is live and unread-only for us (the caller).
+        unsafe {
+            let buckets = self.mask() + 1;
+            let copy = RawPage::<K, V>::allocate(buckets, self.depth());
+            ptr::copy_nonoverlapping(self.tags(), copy.tags(), buckets + WIDTH);
+            (*copy.ptr.as_ptr()).len = (*self.ptr.as_ptr()).len;
+            (*copy.ptr.as_ptr()).growth_left = (*self.ptr.as_ptr()).growth_left;
+            let mut guard = Partial {
+                page: copy,
+                done: 0,
+            };
+            for start in (0..buckets).step_by(WIDTH) {
+                for bit in self.full_in_group(start) {
+                    let i = start + bit;
+                    guard.done = i;
+                    let (k, v) = &*self.slot(i);
+                    let entry = (k.clone(), v.clone());
+                    copy.slot(i).write(entry);
+                }
+                guard.done = start + WIDTH;
+            }
+            mem::forget(guard);
+            copy
+        }
+    }
+
+    /// Moves every entry of this page into `dest`, at the place
+    /// `hashes` says, and frees this page's memory (its entries now live
+    /// in `dest`). Cannot panic: no user code runs.
+    ///
+    /// # Safety
+    ///
+    /// Both pages are live and unique, owned by the caller; `hashes` holds
+    /// `(slot, hash)` for every full slot of this page, with the right hash;
+    /// `pick(hash)` chooses the destination page, which must have room for
+    /// all the entries it is given.
+    pub(super) unsafe fn move_into(
+        self,
+        hashes: &[(usize, u64)],
+        mut pick: impl FnMut(u64) -> RawPage<K, V>,
+    ) {
+        // SAFETY: each full slot is read once and written into a vacant
+        // slot of its unique destination, which has room (the caller);
+        // then this page holds no live entry and is freed.
+        unsafe {
+            for &(i, hash) in hashes {
+                let dest = pick(hash);
+                let j = dest.find_insert_slot(hash);
+                dest.insert_at(j, hash, self.slot(i).read());
+            }
+            self.free();
+        }
+    }
+
+    /// Drops every entry and frees the page. If an entry's `drop` panics,
+    /// the rest are still dropped and the page freed (a second panic
+    /// aborts, as in std's slices).
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the page's last count, and nothing uses it after.
+    pub(super) unsafe fn drop_page(self) {
+        /// Drops the full entries from slot `from` on and frees the page.
+        struct Rest<K, V> {
+            page: RawPage<K, V>,
+            from: usize,
+        }
+        impl<K, V> Drop for Rest<K, V> {
+            fn drop(&mut self) {
+                // SAFETY: the page is ours (the last count); slots from
+                // `from` on have not been dropped.
+                unsafe {
+                    let buckets = self.page.mask() + 1;
+                    while self.from < buckets {
+                        let i = self.from;
+                        self.from += 1;
+                        if group::is_full(self.page.tag(i)) {
+                            ptr::drop_in_place(self.page.slot(i));
+                        }
+                    }
+                    self.page.free();
+                }
+            }
+        }
+        if mem::needs_drop::<(K, V)>() {
+            drop(Rest {
+                page: self,
+                from: 0,
+            });
+        } else {
+            // SAFETY: the entries need no drop; the page is ours.
+            unsafe { self.free() };
+        }
+    }
+
+    /// Frees the memory, dropping nothing.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the page, and no slot holds a live entry any more
+    /// (they were moved or dropped).
+    pub(super) unsafe fn free(self) {
+        // SAFETY: the page is live, and its allocation is `offset` bytes
+        // before the header, made with this layout (same bucket count).
+        unsafe {
+            let (layout, offset) = Self::layout(self.mask() + 1);
+            dealloc(self.ptr.as_ptr().cast::<u8>().sub(offset), layout);
+        }
+    }
+
+    /// Checks the page's invariants (tests only): `len` and `growth_left`
+    /// agree with the tags, the mirror agrees with the first tags, and at
+    /// least one tag is `EMPTY`.
+    ///
+    /// # Safety
+    ///
+    /// The page is live and not written meanwhile.
+    #[cfg(test)]
+    pub(super) unsafe fn debug_check(self) {
+        // SAFETY: live, read-only (caller); every index is in bounds.
+        unsafe {
+            let buckets = self.mask() + 1;
+            let full = (0..buckets).filter(|&i| group::is_full(self.tag(i))).count();
+            let deleted = (0..buckets).filter(|&i| self.tag(i) == DELETED).count();
+            assert_eq!(full, self.len(), "len counts the full tags");
+            assert_eq!(
+                capacity(buckets) - full - deleted,
+                self.growth_left(),
+                "growth_left"
+            );
+            for i in 0..WIDTH {
+                assert_eq!(self.tag(i), *self.tags().add(buckets + i), "mirror");
+            }
+            assert!(buckets - full - deleted >= buckets / 8, "room for EMPTY");
+        }
+    }
+}
