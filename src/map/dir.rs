@@ -29,7 +29,7 @@ use core::marker::PhantomData;
 use core::mem;
 use core::ptr::{self, NonNull};
 
-use super::page::{capacity, RawPage, MIN_BUCKETS};
+use super::page::{capacity, RawPage, MIN_BUCKETS, PAGE_ALIGN};
 use crate::refcount::RefCount;
 
 /// Hash bits per directory level (see docs/design.md for the measurement).
@@ -41,23 +41,34 @@ pub(super) const MAX_LEVELS: usize = 8;
 /// The deepest a page goes: past this, a page that fills grows instead.
 pub(super) const MAX_DEPTH: u32 = NODE_BITS * MAX_LEVELS as u32;
 
-/// A directory slot: null, a page, or a node (low bit set). Keeps the
-/// pointer's provenance (`map_addr`), so Miri's strict mode accepts it.
+/// A directory slot: null, a page, or a node. A node's address has its low
+/// bit set; a page's (aligned to `PAGE_ALIGN` = 64) keeps the log2 of the
+/// page's bucket count in bits 1 to 5, so a read finds the page's mask in
+/// the slot and never touches the page header. The pointer keeps its
+/// provenance (`map_addr`), so Miri's strict mode accepts it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Slot(*mut u8);
 
 /// What a [`Slot`] holds.
 pub(super) enum Kind<K, V> {
     Null,
-    Page(RawPage<K, V>),
+    /// A page, with its mask (buckets - 1).
+    Page(RawPage<K, V>, usize),
     Node(NonNull<Node>),
 }
+
+/// The low bits of a page slot that are not address.
+const PAGE_TAG_BITS: usize = PAGE_ALIGN - 1;
 
 impl Slot {
     pub(super) const NULL: Slot = Slot(ptr::null_mut());
 
+    /// A slot pointing at `page`, whose mask it reads once, here.
     fn page<K, V>(page: RawPage<K, V>) -> Slot {
-        Slot(page.as_ptr().as_ptr())
+        // SAFETY: callers pass live pages (just made, or reachable).
+        let log2 = unsafe { page.mask() + 1 }.trailing_zeros() as usize;
+        debug_assert!(log2 <= 31 && page.as_ptr().as_ptr().addr() & PAGE_TAG_BITS == 0);
+        Slot(page.as_ptr().as_ptr().map_addr(|a| a | (log2 << 1)))
     }
 
     fn node(node: NonNull<Node>) -> Slot {
@@ -69,6 +80,18 @@ impl Slot {
         self.0.is_null()
     }
 
+    /// The target's address, without the tag bits.
+    #[inline(always)]
+    fn untagged(self) -> *mut u8 {
+        self.0.map_addr(|a| {
+            if a & 1 != 0 {
+                a & !1
+            } else {
+                a & !PAGE_TAG_BITS
+            }
+        })
+    }
+
     /// What the slot holds.
     ///
     /// # Safety
@@ -76,14 +99,20 @@ impl Slot {
     /// A page slot was made from a `RawPage<K, V>` of these `K`, `V`.
     #[inline(always)]
     pub(super) unsafe fn kind<K, V>(self) -> Kind<K, V> {
-        if self.0.addr() & 1 != 0 {
+        let a = self.0.addr();
+        if a & 1 != 0 {
             let p = self.0.map_addr(|a| a & !1).cast::<Node>();
             // SAFETY: a tagged slot came from a `NonNull<Node>`.
             Kind::Node(unsafe { NonNull::new_unchecked(p) })
-        } else if let Some(p) = NonNull::new(self.0) {
+        } else if a != 0 {
+            let p = self.0.map_addr(|a| a & !PAGE_TAG_BITS);
+            let mask = (1usize << ((a >> 1) & 31)) - 1;
             // SAFETY: an untagged non-null slot came from a `RawPage<K, V>`
-            // (the caller's promise on `K`, `V`).
-            Kind::Page(unsafe { RawPage::from_ptr(p) })
+            // (the caller's promise on `K`, `V`), whose address is `p`.
+            Kind::Page(
+                unsafe { RawPage::from_ptr(NonNull::new_unchecked(p)) },
+                mask,
+            )
         } else {
             Kind::Null
         }
@@ -96,7 +125,7 @@ impl Slot {
     /// The slot is not null and its target is live for `'a`.
     #[inline(always)]
     unsafe fn count<'a>(self) -> &'a RefCount {
-        let p = self.0.map_addr(|a| a & !1).cast::<RefCount>();
+        let p = self.untagged().cast::<RefCount>();
         // SAFETY: pages (`Header`) and nodes are `repr(C)` with the count
         // first, so the untagged pointer is a pointer to the count; live
         // per the caller.
@@ -185,7 +214,7 @@ pub(super) unsafe fn release<K, V>(slot: Slot) {
     unsafe {
         match slot.kind::<K, V>() {
             Kind::Null => {}
-            Kind::Page(p) => {
+            Kind::Page(p, _) => {
                 if p.count().release() {
                     p.drop_page();
                 }
@@ -339,9 +368,10 @@ impl<K, V> Table<K, V> {
         t
     }
 
-    /// The page that holds `hash`'s keys, if any: one load per level.
+    /// The page that holds `hash`'s keys, if any, and its mask: one load
+    /// per level, none of the page.
     #[inline]
-    pub(super) fn page_for(&self, hash: u64) -> Option<RawPage<K, V>> {
+    pub(super) fn page_for(&self, hash: u64) -> Option<(RawPage<K, V>, usize)> {
         let mut slot = self.root;
         let mut level = 0;
         // SAFETY: every slot reachable from `root` is live while `self` is
@@ -351,7 +381,7 @@ impl<K, V> Table<K, V> {
         unsafe {
             loop {
                 match slot.kind::<K, V>() {
-                    Kind::Page(p) => return Some(p),
+                    Kind::Page(p, mask) => return Some((p, mask)),
                     Kind::Null => return None,
                     Kind::Node(n) => {
                         level += 1;
@@ -417,7 +447,7 @@ impl<K, V> Table<K, V> {
             loop {
                 match place.get().kind::<K, V>() {
                     Kind::Null => return place,
-                    Kind::Page(_) => {
+                    Kind::Page(..) => {
                         unique_page_at::<K, V>(place);
                         return place;
                     }
@@ -456,7 +486,7 @@ impl<K, V> Table<K, V> {
             // this table's alone, and `&mut self` keeps them so.
             unsafe {
                 let page = match place.get().kind::<K, V>() {
-                    Kind::Page(p) => p,
+                    Kind::Page(p, _) => p,
                     Kind::Null => new_page_at(place),
                     Kind::Node(_) => unreachable!("unique_place stops at a page or null"),
                 };
@@ -484,7 +514,7 @@ impl<K, V> Table<K, V> {
             unsafe {
                 match slot.kind::<K, V>() {
                     Kind::Null => 0,
-                    Kind::Page(p) => {
+                    Kind::Page(p, _) => {
                         p.debug_check();
                         let d = p.depth();
                         assert!(d <= NODE_BITS * level, "a page's depth fits its node");
@@ -492,7 +522,11 @@ impl<K, V> Table<K, V> {
                         for i in p.full_slots() {
                             let h = hash_of(&(*p.slot(i)).0);
                             if d > 0 {
-                                assert_eq!(h >> (64 - d), prefix >> (64 - d), "key under its prefix");
+                                assert_eq!(
+                                    h >> (64 - d),
+                                    prefix >> (64 - d),
+                                    "key under its prefix"
+                                );
                             }
                         }
                         p.len()
@@ -503,7 +537,7 @@ impl<K, V> Table<K, V> {
                         for (i, child) in children(n) {
                             let shift = 64 - NODE_BITS * (level + 1);
                             let prefix = prefix | ((i as u64) << shift);
-                            if let Kind::Page(p) = child.kind::<K, V>() {
+                            if let Kind::Page(p, _) = child.kind::<K, V>() {
                                 let place = Place {
                                     slots: slots_of(n),
                                     index: i,
@@ -588,7 +622,7 @@ pub(super) unsafe fn unique_page_at<K: Clone, V: Clone>(place: Place) -> RawPage
     // holds its count, and not written while shared.
     unsafe {
         let slot = place.get();
-        let Kind::Page(page) = slot.kind::<K, V>() else {
+        let Kind::Page(page, _) = slot.kind::<K, V>() else {
             unreachable!("a page slot")
         };
         if page.count().is_unique() {
@@ -699,8 +733,14 @@ unsafe fn restructure<K, V>(
             let half = run / 2;
             let ones = hashes.iter().filter(|&&(_, h)| bit(h, d)).count();
             if ones != 0 && ones != len {
-                let left = RawPage::<K, V>::allocate(buckets_for(len - ones).max(RawPage::<K, V>::NOMINAL_BUCKETS), d + 1);
-                let right = RawPage::<K, V>::allocate(buckets_for(ones).max(RawPage::<K, V>::NOMINAL_BUCKETS), d + 1);
+                let left = RawPage::<K, V>::allocate(
+                    buckets_for(len - ones).max(RawPage::<K, V>::NOMINAL_BUCKETS),
+                    d + 1,
+                );
+                let right = RawPage::<K, V>::allocate(
+                    buckets_for(ones).max(RawPage::<K, V>::NOMINAL_BUCKETS),
+                    d + 1,
+                );
                 page.move_into(&hashes, |h| if bit(h, d) { right } else { left });
                 place.fill(start, half, Slot::page(left));
                 place.fill(start + half, half, Slot::page(right));
@@ -727,7 +767,7 @@ impl Place {
     pub(super) unsafe fn page<K, V>(&self) -> Option<RawPage<K, V>> {
         // SAFETY: live (the caller).
         match unsafe { self.get().kind::<K, V>() } {
-            Kind::Page(p) => Some(p),
+            Kind::Page(p, _) => Some(p),
             _ => None,
         }
     }
@@ -743,18 +783,87 @@ impl<K, V> Table<K, V> {
         V: Clone,
         Q: ?Sized + Eq,
     {
-        // SAFETY: the page is live while `self` is borrowed.
-        let i = unsafe { self.page_for(hash)?.find(hash, key)? };
+        let (page, mask, unique) = self.page_for_write(hash)?;
+        // SAFETY: the page is live while `self` is borrowed, and its mask
+        // came from its slot.
+        let i = unsafe { page.find_in(mask, hash, key)? };
+        if unique {
+            return Some((page, i));
+        }
         let place = self.unique_place(hash);
         // SAFETY: `unique_place` stops at the same page's place, now unique;
         // a copy keeps every entry at its slot, so `i` still holds `key`.
         let page = unsafe { place.page::<K, V>() }.expect("the key's page");
         Some((page, i))
     }
+
+    /// [`page_for`](Table::page_for), and whether every node on the way
+    /// and the page have count 1 (then the page is this table's alone, and
+    /// stays so while `&mut self` is held: no other handle exists to clone
+    /// it).
+    #[inline]
+    fn page_for_write(&mut self, hash: u64) -> Option<(RawPage<K, V>, usize, bool)> {
+        let mut slot = self.root;
+        let mut level = 0;
+        let mut unique = true;
+        // SAFETY: as in `page_for`; each count read is of a live target.
+        unsafe {
+            loop {
+                match slot.kind::<K, V>() {
+                    Kind::Page(p, mask) => {
+                        return Some((p, mask, unique && slot.count().is_unique()))
+                    }
+                    Kind::Null => return None,
+                    Kind::Node(n) => {
+                        unique &= slot.count().is_unique();
+                        level += 1;
+                        slot = *slots_of(n).add(index(hash, level));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Inserts `value` for `key`: replaces the value of an existing key
+    /// (returning the old one), or adds the entry. One walk, which makes
+    /// the path unique (an insert writes either way).
+    pub(super) fn insert(
+        &mut self,
+        hash: u64,
+        key: K,
+        value: V,
+        hash_of: &dyn Fn(&K) -> u64,
+    ) -> Option<V>
+    where
+        K: Clone + Eq,
+        V: Clone,
+    {
+        let place = self.unique_place(hash);
+        // SAFETY: the page at a unique place is this table's alone, and a
+        // found slot is full.
+        unsafe {
+            if let Some(page) = place.page::<K, V>() {
+                if let Some(i) = page.find(hash, &key) {
+                    return Some(mem::replace(&mut (*page.slot(i)).1, value));
+                }
+                if let Some(i) = page.vacant_slot(hash) {
+                    self.len += 1;
+                    page.insert_at(i, hash, (key, value));
+                    return None;
+                }
+            }
+        }
+        self.insert_new(hash, (key, value), hash_of);
+        None
+    }
 }
 
 /// How a [`Walk`] treats what it passes: reads it, or makes it unique.
 pub(super) trait Mode<K, V> {
+    /// May an iterator walk one page ahead (to prefetch it)? Only when
+    /// visiting a page has no effect.
+    const LOOK_AHEAD: bool;
+
     /// The node at `place`, as the walk will enter it.
     ///
     /// # Safety
@@ -774,6 +883,8 @@ pub(super) trait Mode<K, V> {
 pub(super) struct Read;
 
 impl<K, V> Mode<K, V> for Read {
+    const LOOK_AHEAD: bool = true;
+
     #[inline]
     unsafe fn node(place: Place) -> NonNull<Node> {
         // SAFETY: the place holds a live node (the caller).
@@ -794,6 +905,9 @@ impl<K, V> Mode<K, V> for Read {
 pub(super) struct Write;
 
 impl<K: Clone, V: Clone> Mode<K, V> for Write {
+    /// No: reaching a page copies it, so the walk stays with the cursor.
+    const LOOK_AHEAD: bool = false;
+
     #[inline]
     unsafe fn node(place: Place) -> NonNull<Node> {
         // SAFETY: a unique place holding a node (the caller).
@@ -879,7 +993,7 @@ impl Walk {
                 };
                 match place.get().kind::<K, V>() {
                     Kind::Null => {}
-                    Kind::Page(_) => return Some(M::page(place)),
+                    Kind::Page(..) => return Some(M::page(place)),
                     Kind::Node(_) => {
                         let node = M::node(place);
                         self.stack[self.depth] = (slots_of(node), 0);
@@ -906,7 +1020,7 @@ pub(super) unsafe fn take_pages<K, V>(root: Slot, out: &mut Vec<RawPage<K, V>>) 
     unsafe {
         match root.kind::<K, V>() {
             Kind::Null => {}
-            Kind::Page(p) => out.push(p),
+            Kind::Page(p, _) => out.push(p),
             Kind::Node(n) => {
                 let unique = root.count().is_unique();
                 let kids: Vec<Slot> = children(n).map(|(_, s)| s).collect();

@@ -28,6 +28,20 @@ pub(super) fn is_full(tag: u8) -> bool {
     tag & 0x80 == 0
 }
 
+/// Hints that the cache line at `p` will be read soon. A no-op where there
+/// is no stable prefetch instruction, and under Miri.
+#[inline(always)]
+pub(super) fn prefetch(p: *const u8) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse", not(miri)))]
+    // SAFETY: a prefetch is only a hint: it never faults and reads nothing
+    // the program sees, whatever the address.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse", not(miri))))]
+    let _ = p;
+}
+
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(miri)))]
 mod imp {
     use core::arch::x86_64::{
@@ -157,8 +171,8 @@ mod imp {
     pub(in crate::map) const STRIDE_SHIFT: u32 = 3;
 }
 
-pub(super) use imp::{BitMask, Group, WIDTH};
 use imp::STRIDE_SHIFT;
+pub(super) use imp::{BitMask, Group, WIDTH};
 
 impl BitMask {
     /// Any tag flagged?
@@ -196,6 +210,19 @@ impl BitMask {
     }
 }
 
+impl BitMask {
+    /// Takes the highest flagged tag out of the mask: its position.
+    #[inline(always)]
+    pub(super) fn take_highest(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let bit = 63 - self.0.leading_zeros();
+        self.0 &= !(1 << bit);
+        Some((bit >> STRIDE_SHIFT) as usize)
+    }
+}
+
 impl Iterator for BitMask {
     type Item = usize;
 
@@ -230,14 +257,15 @@ mod tests {
         // The SWAR form may flag a byte right after a true match, never a
         // non-full one: tag 2 is DELETED, so only 1 and 3 are possible.
         assert_eq!(hits, [1, 3]);
-        assert_eq!(g.match_tag(0x7F).collect::<alloc::vec::Vec<_>>(), [WIDTH - 1]);
+        assert_eq!(
+            g.match_tag(0x7F).collect::<alloc::vec::Vec<_>>(),
+            [WIDTH - 1]
+        );
         let empties: alloc::vec::Vec<usize> = g.match_empty().collect();
-        let expected: alloc::vec::Vec<usize> =
-            (0..WIDTH).filter(|&i| tags[i] == EMPTY).collect();
+        let expected: alloc::vec::Vec<usize> = (0..WIDTH).filter(|&i| tags[i] == EMPTY).collect();
         assert_eq!(empties, expected);
         let not_full: alloc::vec::Vec<usize> = g.match_empty_or_deleted().collect();
-        let expected: alloc::vec::Vec<usize> =
-            (0..WIDTH).filter(|&i| !is_full(tags[i])).collect();
+        let expected: alloc::vec::Vec<usize> = (0..WIDTH).filter(|&i| !is_full(tags[i])).collect();
         assert_eq!(not_full, expected);
         let full: alloc::vec::Vec<usize> = g.match_full().collect();
         assert_eq!(full, [1, 3, WIDTH - 1]);

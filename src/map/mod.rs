@@ -298,10 +298,11 @@ where
             return None;
         }
         let hash = self.hash(key);
-        let page = self.table.page_for(hash)?;
+        let (page, mask) = self.table.page_for(hash)?;
         // SAFETY: the page is live while `self` is borrowed, and not written
-        // (writes need `&mut self`); `find` returns a full slot.
-        unsafe { page.find(hash, key).map(|i| page.slot(i)) }
+        // (writes need `&mut self`); `mask` is its own (from its slot);
+        // `find_in` returns a full slot.
+        unsafe { page.find_in(mask, hash, key).map(|i| page.slot(i)) }
     }
 
     /// The value for `key`.
@@ -408,12 +409,11 @@ where
     /// ```
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         let hash = self.hash(&key);
-        if let Some((page, i)) = self.table.find_mut(hash, &key) {
-            // SAFETY: a full slot of a page unique to this map.
-            return Some(core::mem::replace(unsafe { &mut (*page.slot(i)).1 }, value));
-        }
-        self.insert_new(hash, key, value);
-        None
+        let CowMap {
+            table,
+            hash_builder,
+        } = self;
+        table.insert(hash, key, value, &|k: &K| hash_builder.hash_one(k))
     }
 
     /// Inserts a key known to be missing; returns its page and slot.
@@ -753,7 +753,10 @@ mod serde_impls {
                 fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                     f.write_str("a map")
                 }
-                fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                fn visit_map<A: MapAccess<'de>>(
+                    self,
+                    mut access: A,
+                ) -> Result<Self::Value, A::Error> {
                     let mut map = CowMap::with_hasher(S::default());
                     while let Some((k, v)) = access.next_entry()? {
                         map.insert(k, v);

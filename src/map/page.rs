@@ -43,6 +43,10 @@ pub(super) const MIN_BUCKETS: usize = 16;
 /// its slots fill this (see docs/design.md for the measurements).
 pub(super) const PAGE_SLOT_BYTES: usize = 4096;
 
+/// Pages are aligned to at least this: a cache line, and six free low bits
+/// in a pointer to the header.
+pub(super) const PAGE_ALIGN: usize = 64;
+
 /// The page header. `count` comes first, at offset 0, so that a pointer to
 /// a page or to a directory node reaches its count the same way.
 #[repr(C)]
@@ -95,24 +99,24 @@ impl<K, V> PartialEq for RawPage<K, V> {
 
 impl<K, V> RawPage<K, V> {
     const ENTRY: usize = mem::size_of::<(K, V)>();
-    /// Alignment of the allocation, and of the header's offset in it.
+    /// Alignment of the allocation, and of the header's offset in it: at
+    /// least [`PAGE_ALIGN`], so that a directory slot has six low bits to
+    /// keep the page's bucket count in (see `dir::Slot`).
     const ALIGN: usize = {
         let a = mem::align_of::<(K, V)>();
-        let h = mem::align_of::<Header>();
-        if a > h {
+        if a > PAGE_ALIGN {
             a
         } else {
-            h
+            PAGE_ALIGN
         }
     };
 
     /// Buckets of a page that splits when full: the largest power of two
     /// whose slots fit in `PAGE_SLOT_BYTES`, at least `MIN_BUCKETS`.
     pub(super) const NOMINAL_BUCKETS: usize = {
-        let fit = if Self::ENTRY == 0 {
-            PAGE_SLOT_BYTES
-        } else {
-            PAGE_SLOT_BYTES / Self::ENTRY
+        let fit = match PAGE_SLOT_BYTES.checked_div(Self::ENTRY) {
+            Some(fit) => fit,
+            None => PAGE_SLOT_BYTES, // zero-sized entries
         };
         let mut b = MIN_BUCKETS;
         while b * 2 <= fit && b < 1024 {
@@ -146,8 +150,12 @@ impl<K, V> RawPage<K, V> {
             buckets.is_power_of_two() && buckets >= MIN_BUCKETS,
             "page buckets"
         );
-        let growth = u32::try_from(capacity(buckets))
-            .unwrap_or_else(|_| panic!("CowMap: too many entries in one page"));
+        // The bucket count's log2 must fit the five bits a directory slot
+        // keeps it in.
+        if buckets > 1 << 31 {
+            panic!("CowMap: too many entries with one hash");
+        }
+        let growth = capacity(buckets) as u32;
         let (layout, offset) = Self::layout(buckets);
         // SAFETY: the layout holds at least the header: not zero-sized.
         let base = unsafe { alloc(layout) };
@@ -310,13 +318,34 @@ impl<K, V> RawPage<K, V> {
         K: Borrow<Q>,
         Q: ?Sized + Eq,
     {
+        // SAFETY: the page is live and unwritten (the caller), and `mask`
+        // is its own.
+        unsafe { self.find_in(self.mask(), hash, key) }
+    }
+
+    /// [`find`](RawPage::find), with the page's mask already known (from
+    /// its directory slot), so that the header is not read: the probe's
+    /// first two loads, the tags and the home slot, go out together.
+    ///
+    /// # Safety
+    ///
+    /// As for `find`, and `mask` is this page's.
+    #[inline(always)]
+    pub(super) unsafe fn find_in<Q>(self, mask: usize, hash: u64, key: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Eq,
+    {
         // SAFETY: the page is live and not written (the caller); probe
         // positions are masked below `buckets`; tags that match a full
         // tag are full, so their slots are initialized.
         unsafe {
-            let mask = self.mask();
+            debug_assert_eq!(mask, self.mask());
             let tag = group::tag(hash);
             let mut pos = home(hash, mask);
+            // Most hits sit in the first group: ask for the home slot's
+            // line now, so its miss overlaps the tags' miss.
+            group::prefetch(self.slot(pos).cast());
             let mut stride = 0;
             loop {
                 let g = self.group(pos);
@@ -447,6 +476,28 @@ impl<K, V> RawPage<K, V> {
     pub(super) unsafe fn full_in_group(self, start: usize) -> group::BitMask {
         // SAFETY: `start < buckets`, so the group is tag bytes.
         unsafe { self.group(start).match_full() }
+    }
+
+    /// Asks the memory system for the whole page (slots and tags) at once,
+    /// so that a scan of it is one round of misses, not one per line.
+    ///
+    /// # Safety
+    ///
+    /// The page is live.
+    #[inline]
+    pub(super) unsafe fn prefetch_all(self) {
+        // SAFETY: live (the caller); every address prefetched lies in the
+        // page's allocation (a prefetch cannot fault anyway).
+        unsafe {
+            let buckets = self.mask() + 1;
+            let start = self.slot(buckets - 1).cast::<u8>();
+            let end = self.tags().add(buckets + WIDTH);
+            let mut p = start;
+            while p < end {
+                group::prefetch(p);
+                p = p.wrapping_add(64);
+            }
+        }
     }
 
     /// Every full slot's index, in slot order (for building and checks;
@@ -621,7 +672,9 @@ impl<K, V> RawPage<K, V> {
         // SAFETY: live, read-only (caller); every index is in bounds.
         unsafe {
             let buckets = self.mask() + 1;
-            let full = (0..buckets).filter(|&i| group::is_full(self.tag(i))).count();
+            let full = (0..buckets)
+                .filter(|&i| group::is_full(self.tag(i)))
+                .count();
             let deleted = (0..buckets).filter(|&i| self.tag(i) == DELETED).count();
             assert_eq!(full, self.len(), "len counts the full tags");
             assert_eq!(

@@ -648,7 +648,10 @@ mod serde_impls {
                 fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                     f.write_str("a sequence")
                 }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                fn visit_seq<A: SeqAccess<'de>>(
+                    self,
+                    mut access: A,
+                ) -> Result<Self::Value, A::Error> {
                     let mut set = CowSet::with_hasher(S::default());
                     while let Some(v) = access.next_element()? {
                         set.insert(v);
