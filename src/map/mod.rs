@@ -31,6 +31,21 @@ pub use entry::{Entry, OccupiedEntry, VacantEntry};
 pub use iter::{IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
 pub use set::{CowSet, Difference, Intersection, SetIntoIter, SetIter, SymmetricDifference, Union};
 
+/// The hash the map uses for `key`: the hasher's, times an odd constant.
+///
+/// The directory reads the hash's top bits and a page its low ones. A good
+/// hasher (std's SipHash) fills all 64 bits, but common fast ones do not:
+/// an identity hasher (`nohash`) puts a `u32` key in the low 32 bits, and
+/// the top bits would all be zero, sending every key down one directory
+/// path. The multiply carries every input bit into the top bits; it costs
+/// one instruction, and it maps equal hashes to equal hashes and distinct
+/// ones to distinct ones (an odd multiplier is invertible mod 2^64), so it
+/// never creates a collision.
+#[inline(always)]
+fn make_hash<Q: ?Sized + Hash, S: BuildHasher>(hash_builder: &S, key: &Q) -> u64 {
+    hash_builder.hash_one(key).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 /// Defines `CowMap` with `S = RandomState` as the default with `std`, and
 /// with no default without it (there is no default hasher in `core`).
 macro_rules! define_map {
@@ -284,7 +299,7 @@ where
     /// The hash of a key, computed once per operation.
     #[inline]
     fn hash<Q: ?Sized + Hash>(&self, key: &Q) -> u64 {
-        self.hash_builder.hash_one(key)
+        make_hash(&self.hash_builder, key)
     }
 
     /// The entry holding `key`, as a raw slot pointer.
@@ -413,7 +428,7 @@ where
             table,
             hash_builder,
         } = self;
-        table.insert(hash, key, value, &|k: &K| hash_builder.hash_one(k))
+        table.insert(hash, key, value, &|k: &K| make_hash(hash_builder, k))
     }
 
     /// Inserts a key known to be missing; returns its page and slot.
@@ -422,7 +437,7 @@ where
             table,
             hash_builder,
         } = self;
-        let hash_of = |k: &K| hash_builder.hash_one(k);
+        let hash_of = |k: &K| make_hash(hash_builder, k);
         table.insert_new(hash, (key, value), &hash_of)
     }
 
