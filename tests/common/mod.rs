@@ -15,6 +15,7 @@
 
 pub(crate) mod alloc;
 pub(crate) mod elems;
+pub(crate) mod hashers;
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
