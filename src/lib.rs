@@ -10,6 +10,7 @@
 //! | [`CowVec<T>`] | two-word handle `(ptr, len)` to `{count, capacity, [T]}`; `clone` is O(1); the first write while shared copies the buffer once | `Vec<T>` behind an `Arc`, `Arc<[T]>`, `ecow::EcoVec<T>` |
 //! | `CowCell<T>` (feature `std`) | a `Cow<T>` in an `arc_swap::ArcSwapAny`: wait-free `load`, owned `snapshot`, serialized clone-modify-publish `update` | `Arc<RwLock<T>>`, `Arc<Mutex<T>>` for read-mostly data |
 //! | [`PagedCowVec<T>`] | refcounted ~4 KiB pages under a shallow refcounted tree; a write to a snapshot copies one page and its path | `imbl::Vector`, a `Vec` snapshotted often and written a little |
+//! | [`CowMap<K, V, S>`] / [`CowSet<T, S>`] | hash map (set) in refcounted ~4 KiB pages found by the hash's top bits; `clone` is O(1); a write after it copies one page | `Arc<RwLock<HashMap>>` (as `CowCell<CowMap>`), `imbl::HashMap` |
 //!
 //! # Why not `Arc<RwLock<T>>`?
 //!
@@ -43,10 +44,12 @@
 //!
 //! # Features
 //!
-//! - `std` (default): `CowCell`, `io::Write` for `CowVec<u8>`, and
-//!   the `arc_swap::RefCnt` implementation for `Cow<T>`. Without it the crate is
-//!   `#![no_std]` and needs only `alloc`.
-//! - `serde`: `Serialize` and `Deserialize` for [`Cow`] and [`CowVec`], by value.
+//! - `std` (default): `CowCell`, `io::Write` for `CowVec<u8>`, the
+//!   `arc_swap::RefCnt` implementation for `Cow<T>`, and std's `RandomState`
+//!   as the maps' default hasher. Without it the crate is `#![no_std]` and
+//!   needs only `alloc` (the maps then take a hasher you name).
+//! - `serde`: `Serialize` and `Deserialize` for [`Cow`], [`CowVec`], [`CowMap`]
+//!   and [`CowSet`], by value.
 //!
 //! # Guarantees
 //!
