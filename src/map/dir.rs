@@ -698,9 +698,11 @@ unsafe fn restructure<K, V>(
             .map(|i| (i, hash_of(&(*page.slot(i)).0)))
             .collect();
         let rebuild = |place: Place, buckets: usize| {
-            let new = RawPage::<K, V>::allocate(buckets, page.depth());
+            // The depth is read before `move_into` frees the old page.
+            let depth = page.depth();
+            let new = RawPage::<K, V>::allocate(buckets, depth);
             page.move_into(&hashes, |_| new);
-            let (start, run) = place.run(page.depth());
+            let (start, run) = place.run(depth);
             place.fill(start, run, Slot::page(new));
         };
         if len <= capacity(buckets) / 2 {
