@@ -215,6 +215,78 @@ pub fn parse_contention(v: &Value) -> Contention {
     }
 }
 
+/// One target of benches/map_targets.rs: `subject / anchor` per round (or
+/// `subject`'s ns per operation, without an anchor).
+#[derive(Clone, Debug)]
+pub struct Interleaved {
+    pub bench: String,
+    pub group: String,
+    pub value: Option<String>,
+    pub subject: String,
+    pub anchor: Option<String>,
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub rounds: usize,
+}
+
+/// What `ARCOW_MAP_TARGETS_JSON` holds.
+#[derive(Clone, Debug, Default)]
+pub struct MapTargets {
+    pub rounds: usize,
+    /// A `--test` run: tiny maps, not results.
+    pub smoke: bool,
+    pub burst_ms: f64,
+    pub load_start: String,
+    pub load_end: String,
+    /// `(type, heap bytes, entries)`.
+    pub heap: Vec<(String, f64, f64)>,
+    /// `(group, value, type, ns per operation)`: every case's median.
+    pub cases: Vec<(String, String, String, f64)>,
+    pub targets: Vec<Interleaved>,
+}
+
+pub fn parse_map_targets(v: &Value) -> MapTargets {
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let s = |v: &Value| str_of(v).unwrap_or_default();
+    MapTargets {
+        rounds: v["rounds"].as_u64().unwrap_or(0) as usize,
+        smoke: v["smoke"].as_bool().unwrap_or(false),
+        burst_ms: f64_of(&v["burst_ms"]),
+        load_start: s(&v["load_average_start"]),
+        load_end: s(&v["load_average_end"]),
+        heap: list(&v["heap"])
+            .iter()
+            .map(|h| (s(&h["type"]), f64_of(&h["bytes"]), f64_of(&h["entries"])))
+            .collect(),
+        cases: list(&v["cases"])
+            .iter()
+            .map(|c| {
+                (
+                    s(&c["group"]),
+                    s(&c["value"]),
+                    s(&c["type"]),
+                    f64_of(&c["ns_per_op"]),
+                )
+            })
+            .collect(),
+        targets: list(&v["targets"])
+            .iter()
+            .map(|t| Interleaved {
+                bench: s(&t["bench"]),
+                group: s(&t["group"]),
+                value: str_of(&t["value"]),
+                subject: s(&t["subject"]),
+                anchor: str_of(&t["anchor"]),
+                median: f64_of(&t["median"]),
+                min: f64_of(&t["min"]),
+                max: f64_of(&t["max"]),
+                rounds: t["values"].as_array().map_or(0, Vec::len),
+            })
+            .collect(),
+    }
+}
+
 /// The run's own record, written by `bench-report` before it renders.
 #[derive(Clone, Debug, Default)]
 pub struct RunInfo {
@@ -284,6 +356,8 @@ pub struct Results {
     /// `(bench, its estimates)`, benches in report order.
     pub criterion: Vec<(String, Vec<Estimate>)>,
     pub contention: Option<Contention>,
+    /// benches/map_targets.rs, when the run has it.
+    pub map_targets: Option<MapTargets>,
     pub run: RunInfo,
 }
 
@@ -308,6 +382,26 @@ impl Results {
             .find(|e| e.group == group && e.function == function && e.value.as_deref() == value)
             .map(|e| e.median_ns)
     }
+
+    /// The interleaved figure of `bench`/`group`/`value` for `subject /
+    /// anchor` (or `subject` alone), if benches/map_targets.rs measured it.
+    pub fn interleaved(
+        &self,
+        bench: &str,
+        group: &str,
+        value: Option<&str>,
+        subject: &str,
+        anchor: Option<&str>,
+    ) -> Option<&Interleaved> {
+        let m = self.map_targets.as_ref().filter(|m| !m.smoke)?;
+        m.targets.iter().find(|t| {
+            t.bench == bench
+                && t.group == group
+                && t.value.as_deref() == value
+                && t.subject == subject
+                && t.anchor.as_deref() == anchor
+        })
+    }
 }
 
 /// Reads the criterion baselines of `benches` and the files in `report_dir`.
@@ -322,6 +416,12 @@ pub fn load(criterion_dir: &Path, report_dir: &Path, benches: &[&str]) -> Result
     } else {
         None
     };
+    let map_path = report_dir.join("map_targets.json");
+    let map_targets = if map_path.exists() {
+        Some(parse_map_targets(&read_json(&map_path)?))
+    } else {
+        None
+    };
     let run_path = report_dir.join("run.json");
     let run = if run_path.exists() {
         RunInfo::from_json(&read_json(&run_path)?)
@@ -331,6 +431,7 @@ pub fn load(criterion_dir: &Path, report_dir: &Path, benches: &[&str]) -> Result
     Ok(Results {
         criterion,
         contention,
+        map_targets,
         run,
     })
 }

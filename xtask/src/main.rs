@@ -17,9 +17,10 @@ use data::RunInfo;
 const USAGE: &str = "\
 usage: cargo xtask bench-report [options]
 
-Runs the criterion benches (cow, vec, paged, cell) and cell_contention, then
-writes docs/benchmarks.md and docs/img/*.svg from their results. A full run
-takes about 20 minutes on 2 cores.
+Runs the criterion benches (cow, vec, paged, cell, map), cell_contention and
+map_targets (CowMap's targets, interleaved), then writes docs/benchmarks.md
+and docs/img/*.svg from their results. A full run takes about 25 minutes on
+2 cores.
 
 options:
   --quick                 a smoke pass (very short measurements; numbers are not results)
@@ -30,10 +31,11 @@ options:
   --sample-size N         criterion samples per bench (default criterion's 100; quick 10)
   --contention-secs S     cell_contention seconds per run (default 1; quick 0.1)
   --contention-rounds N   cell_contention rounds (default 3; quick 1)
+  --map-rounds N          map_targets rounds (default 15; quick 1)
   --out DIR               write DIR/benchmarks.md and DIR/img/ instead of docs/";
 
 /// The criterion benches, in report order.
-const BENCHES: [&str; 4] = ["cow", "vec", "paged", "cell"];
+const BENCHES: [&str; 5] = ["cow", "vec", "paged", "cell", "map"];
 
 struct Options {
     quick: bool,
@@ -43,6 +45,7 @@ struct Options {
     sample_size: Option<String>,
     contention_secs: String,
     contention_rounds: String,
+    map_rounds: String,
     out: Option<PathBuf>,
 }
 
@@ -57,6 +60,7 @@ impl Options {
             sample_size: quick.then(|| "10".into()),
             contention_secs: if quick { "0.1" } else { "1" }.into(),
             contention_rounds: if quick { "1" } else { "3" }.into(),
+            map_rounds: if quick { "1" } else { "15" }.into(),
             out: None,
         };
         let mut it = args.iter();
@@ -77,6 +81,7 @@ impl Options {
                 "--sample-size" => o.sample_size = Some(value(count)?),
                 "--contention-secs" => o.contention_secs = value(secs)?,
                 "--contention-rounds" => o.contention_rounds = value(count)?,
+                "--map-rounds" => o.map_rounds = value(count)?,
                 "--out" => o.out = Some(PathBuf::from(value(|_| true)?)),
                 "-h" | "--help" => return Err(USAGE.into()),
                 other => return Err(format!("unknown option {other}\n\n{USAGE}")),
@@ -157,7 +162,10 @@ fn bench_report(args: &[String]) -> Result<(), String> {
         run(&opts, args, &paths)?;
     }
     let results = data::load(&paths.criterion, &paths.report, &BENCHES)?;
-    if results.criterion.iter().all(|(_, e)| e.is_empty()) && results.contention.is_none() {
+    if results.criterion.iter().all(|(_, e)| e.is_empty())
+        && results.contention.is_none()
+        && results.map_targets.is_none()
+    {
         return Err(format!(
             "no results to report: no report-<bench> baselines under {} and no {}; \
              run `cargo xtask bench-report` (or `--quick`) first",
@@ -190,6 +198,13 @@ fn write_report(results: &data::Results, out: &Path) -> Result<String, String> {
         Some(plot::first_write_svg(&lines)?)
     };
     figures.first_write = save("first_write.svg", first_write)?;
+    let lines = plot::map_first_write_lines(results);
+    let map_first_write = if lines.is_empty() {
+        None
+    } else {
+        Some(plot::map_first_write_svg(&lines)?)
+    };
+    figures.map_first_write = save("map_first_write.svg", map_first_write)?;
     if let Some(c) = &results.contention {
         figures.latency = save("reader_latency.svg", plot::latency_svg(c)?)?;
         figures.sweep = save("reader_sweep.svg", plot::sweep_svg(c)?)?;
@@ -206,7 +221,8 @@ fn run(opts: &Options, args: &[String], paths: &Paths) -> Result<(), String> {
     fs::create_dir_all(&paths.report).map_err(|e| format!("{}: {e}", paths.report.display()))?;
     let run_json = paths.report.join("run.json");
     let contention_json = paths.report.join("contention.json");
-    for stale in [&run_json, &contention_json] {
+    let map_json = paths.report.join("map_targets.json");
+    for stale in [&run_json, &contention_json, &map_json] {
         let _ = fs::remove_file(stale);
     }
     let mut info = RunInfo {
@@ -274,6 +290,20 @@ fn run(opts: &Options, args: &[String], paths: &Paths) -> Result<(), String> {
             ),
             ("ARCOW_CONTENTION_SECS", opts.contention_secs.clone()),
             ("ARCOW_CONTENTION_ROUNDS", opts.contention_rounds.clone()),
+        ],
+    )?;
+    cargo_run(
+        strings(&["bench", "-p", "arcow", "--bench", "map_targets"]),
+        &[
+            (
+                "ARCOW_MAP_TARGETS_JSON",
+                map_json
+                    .strip_prefix(&paths.root)
+                    .unwrap_or(&map_json)
+                    .display()
+                    .to_string(),
+            ),
+            ("ARCOW_ROUNDS", opts.map_rounds.clone()),
         ],
     )?;
 

@@ -380,7 +380,70 @@ small enough to stay in the heap."#,
     ],
 };
 
-pub const SECTIONS: [Section; 4] = [COW, VEC, PAGED, CELL];
+pub const MAP: Section = Section {
+    bench: "map",
+    title: "`CowMap<K, V>`",
+    subject: "arcow::CowMap",
+    intro: r#"`benches/map.rs` compares `arcow::CowMap` with std's `HashMap` and
+`imbl::HashMap` (a HAMT, the persistent map that snapshots by copying a path),
+all with std's `RandomState` as the hasher, random `u64` keys and `u64`
+values unless said. Bench ids are `<group>/<map>/<size>`, e.g.
+`get_hit/arcow::CowMap/1M`. Lookups go through 10k keys drawn at random, the
+same for every map, so a pass touches 10k scattered slots of a 1M-entry
+table (about 35 MB): on these VMs (nested paging) most of a lookup's time is
+cache and TLB misses, for every map alike. Criterion runs the maps of a
+group one after another; the design's targets are checked by
+`benches/map_targets.rs`, which interleaves them (below)."#,
+    groups: &[
+        Group {
+            name: "get_hit",
+            about: "10k `get`s of random keys of a 1M-entry map, all hits, values summed",
+            notes: "",
+        },
+        Group {
+            name: "get_miss",
+            about: "10k `get`s of absent random keys of the same 1M-entry map",
+            notes: "",
+        },
+        Group {
+            name: "insert",
+            about: "build a 100k-entry map by `insert` from empty (no reserve), drop it",
+            notes: "",
+        },
+        Group {
+            name: "iterate",
+            about: "sum the values of a 1M-entry map through `iter()` (pairs)",
+            notes: "",
+        },
+        Group {
+            name: "remove",
+            about: "remove 10k keys of a 1M-entry map that no snapshot shares. The 1M keys are cut into 100 sets of 10k; an iteration removes one set (timed) and inserts it back (not timed, `iter_custom`), the next iteration the next set, so every remove is from a unique 1M-entry map (a clone as setup would make `CowMap` and `imbl` copy on the removes; a fresh 1M map per batch would take most of the bench's time)",
+            notes: "",
+        },
+        Group {
+            name: "first_write",
+            about: "clone the map, overwrite one existing key (a different random key each iteration) in the clone, drop the clone, all timed, for every map: `HashMap`'s clone copies every entry, `CowMap` copies one page and a short directory path on the write, `imbl` one path of its trie. 1k to 10M entries; flat sampling from 100k on (10 samples at 10M, where a `HashMap` clone takes hundreds of ms)",
+            notes: "Figure 4 plots this group.",
+        },
+        Group {
+            name: "cell_update",
+            about: "one-key update (an `insert` of an existing key) of a 1M-entry map held in a cell: `CowCell<CowMap>::update` (an O(1) clone of the map, one page copied, publish, the old page freed), `CowCell<HashMap>::update` (copies the whole map every update; 10 samples), `RwLock<HashMap>` write lock and insert in place. One thread, no readers",
+            notes: "",
+        },
+        Group {
+            name: "string_get",
+            about: "10k `get`s by `&str` of random keys of a map with 100k `String` keys of 8 to 32 random letters and digits (the probes are copies of the keys, not the map's own strings)",
+            notes: "",
+        },
+        Group {
+            name: "heap",
+            about: "the heap bytes of a 1M-entry `u64 -> u64` map built by `insert` from empty, counted (requested sizes) by a global allocator in benches/map_targets.rs; benches/map.rs prints the same count when it starts",
+            notes: "",
+        },
+    ],
+};
+
+pub const SECTIONS: [Section; 5] = [COW, VEC, PAGED, CELL, MAP];
 
 pub const CONTENTION_INTRO: &str = r#"`benches/cell_contention.rs` (a plain binary printing tables; its JSON
 output feeds this report): one reader thread and one writer thread share a

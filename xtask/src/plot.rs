@@ -1,4 +1,4 @@
-//! The three figures, as SVG (plotters' SVG backend writes text as `<text>`
+//! The four figures, as SVG (plotters' SVG backend writes text as `<text>`
 //! elements, so no font files are needed).
 
 use plotters::coord::Shift;
@@ -33,10 +33,10 @@ struct Chart<'a> {
 
 fn color(name: &str) -> RGBColor {
     match name {
-        "arcow::PagedCowVec" | "arcow::CowCell" => RGBColor(214, 39, 40),
+        "arcow::PagedCowVec" | "arcow::CowCell" | "arcow::CowMap" => RGBColor(214, 39, 40),
         "arcow::CowVec" => RGBColor(255, 127, 14),
-        "Vec" | "arc_swap::ArcSwap" => RGBColor(31, 119, 180),
-        "imbl::Vector" | "std::RwLock" => RGBColor(44, 160, 44),
+        "Vec" | "arc_swap::ArcSwap" | "std::HashMap" => RGBColor(31, 119, 180),
+        "imbl::Vector" | "std::RwLock" | "imbl::HashMap" => RGBColor(44, 160, 44),
         "parking_lot::RwLock" => RGBColor(148, 103, 189),
         "std::Mutex" => RGBColor(140, 86, 75),
         _ => RGBColor(90, 90, 90),
@@ -168,11 +168,12 @@ fn whole(x: &f64, name: &dyn Fn(usize) -> Option<String>) -> String {
     }
 }
 
-/// Figure 1 data: `first_write` of benches/paged.rs, x = elements, y = ns.
-pub fn first_write_lines(r: &Results) -> Vec<Line> {
-    let entries = r.bench("paged");
+/// The `first_write` lines of `bench` for `names` (x = elements, y = ns);
+/// `deep` is the type whose first write is a clone + write.
+fn sweep_lines(r: &Results, bench: &str, names: &[&str], deep: &str) -> Vec<Line> {
+    let entries = r.bench(bench);
     let mut out = Vec::new();
-    for name in ["Vec", "arcow::CowVec", "arcow::PagedCowVec", "imbl::Vector"] {
+    for &name in names {
         let mut points: Vec<(f64, f64)> = entries
             .iter()
             .filter(|e| e.group == "first_write" && e.function == name)
@@ -180,8 +181,8 @@ pub fn first_write_lines(r: &Results) -> Vec<Line> {
             .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         if !points.is_empty() {
-            let label = if name == "Vec" {
-                "Vec (clone + write)".to_string()
+            let label = if name == deep {
+                format!("{name} (clone + write)")
             } else {
                 short(name).to_string()
             };
@@ -195,8 +196,28 @@ pub fn first_write_lines(r: &Results) -> Vec<Line> {
     out
 }
 
-/// Figure 1: the first write after a snapshot by vector length (log-log).
-pub fn first_write_svg(lines: &[Line]) -> Result<String, String> {
+/// Figure 1 data: `first_write` of benches/paged.rs, x = elements, y = ns.
+pub fn first_write_lines(r: &Results) -> Vec<Line> {
+    sweep_lines(
+        r,
+        "paged",
+        &["Vec", "arcow::CowVec", "arcow::PagedCowVec", "imbl::Vector"],
+        "Vec",
+    )
+}
+
+/// Figure 4 data: `first_write` of benches/map.rs, x = entries, y = ns.
+pub fn map_first_write_lines(r: &Results) -> Vec<Line> {
+    sweep_lines(
+        r,
+        "map",
+        &["std::HashMap", "arcow::CowMap", "imbl::HashMap"],
+        "std::HashMap",
+    )
+}
+
+/// A log-log sweep of first-write time by size.
+fn size_sweep_svg(lines: &[Line], caption: &str, x_desc: &str) -> Result<String, String> {
     let (lo, hi) =
         span(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0))).unwrap_or((1e3, 1e7));
     let count = |x: &f64| {
@@ -212,8 +233,8 @@ pub fn first_write_svg(lines: &[Line]) -> Result<String, String> {
         }
     };
     let spec = Chart {
-        caption: "First write after a snapshot (u64 elements)",
-        x_desc: "elements",
+        caption,
+        x_desc,
         y_desc: "time of the first write",
         x_range: (lo / 1.3, hi * 1.3),
         x_log: true,
@@ -223,6 +244,24 @@ pub fn first_write_svg(lines: &[Line]) -> Result<String, String> {
         legend_low: false,
     };
     svg(&spec, lines)
+}
+
+/// Figure 1: the first write after a snapshot by vector length (log-log).
+pub fn first_write_svg(lines: &[Line]) -> Result<String, String> {
+    size_sweep_svg(
+        lines,
+        "First write after a snapshot (u64 elements)",
+        "elements",
+    )
+}
+
+/// Figure 4: clone + overwrite one key + drop the clone, by map size (log-log).
+pub fn map_first_write_svg(lines: &[Line]) -> Result<String, String> {
+    size_sweep_svg(
+        lines,
+        "First write after a snapshot (u64 -> u64 maps)",
+        "entries",
+    )
 }
 
 /// The percentiles figure 2 plots, in order along its x axis.

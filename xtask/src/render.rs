@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::data::{Estimate, Results, PERCENTILES};
 use crate::notes::{self, Section};
-use crate::targets::{self, Bar, Target};
+use crate::targets::{self, Bar, Measured, Target};
 
 /// The figures drawn for this report, as paths relative to the document
 /// (`None`: no data for it in this run).
@@ -13,10 +13,11 @@ pub struct Figures {
     pub first_write: Option<String>,
     pub latency: Option<String>,
     pub sweep: Option<String>,
+    pub map_first_write: Option<String>,
 }
 
 /// Types in the order tables list them; others follow, sorted.
-const TYPE_ORDER: [&str; 15] = [
+const TYPE_ORDER: [&str; 21] = [
     "arcow::Cow",
     "std::Arc",
     "triomphe::Arc",
@@ -32,6 +33,12 @@ const TYPE_ORDER: [&str; 15] = [
     "parking_lot::RwLock",
     "std::Mutex",
     "std::RwLock<Arc>",
+    "arcow::CowMap",
+    "std::HashMap",
+    "imbl::HashMap",
+    "arcow::CowCell<CowMap>",
+    "arcow::CowCell<HashMap>",
+    "std::RwLock<HashMap>",
 ];
 
 /// A ratio this much worse than an anchor's lands in "Where arcow loses"
@@ -139,33 +146,77 @@ pub fn fmt_rate(per_sec: f64) -> String {
     }
 }
 
-fn fmt_bar(bar: Bar) -> String {
+/// A bar; `time`: a bound on a time in ns, not a ratio.
+fn fmt_bar(bar: Bar, time: bool) -> String {
+    let f = |x: f64| if time { fmt_time(x) } else { fmt_ratio(x) };
     match bar {
-        Bar::AtMost(x) => format!("≤ {}", fmt_ratio(x)),
-        Bar::AtLeast(x) => format!("≥ {}", fmt_ratio(x)),
+        Bar::AtMost(x) => format!("≤ {}", f(x)),
+        Bar::AtLeast(x) => format!("≥ {}", f(x)),
     }
 }
 
 /// A target's outcome in this run.
 struct Outcome {
     target: &'static Target,
-    ratio: Option<f64>,
+    measured: Option<Measured>,
 }
 
 impl Outcome {
     fn of(target: &'static Target, r: &Results) -> Outcome {
         Outcome {
             target,
-            ratio: target.ratio(r),
+            measured: target.measure(r),
         }
     }
 
+    fn ratio(&self) -> Option<f64> {
+        self.measured.map(|m| m.value)
+    }
+
     fn result(&self) -> &'static str {
-        match self.ratio {
+        match self.ratio() {
             Some(x) if self.target.bar.passes(x) => "pass",
             Some(_) => "**miss**",
             None => "not measured",
         }
+    }
+
+    /// The figure alone: a ratio, or a time for an absolute target.
+    fn figure(&self) -> String {
+        let f = |x: f64| {
+            if self.target.is_absolute() {
+                fmt_time(x)
+            } else {
+                fmt_ratio(x)
+            }
+        };
+        self.ratio().map_or("—".into(), f)
+    }
+
+    /// The figure, and for interleaved rounds their range.
+    fn figure_and_spread(&self) -> String {
+        let f = |x: f64| {
+            if self.target.is_absolute() {
+                fmt_time(x)
+            } else {
+                fmt_ratio(x)
+            }
+        };
+        match self.measured {
+            Some(Measured {
+                value,
+                interleaved: Some((lo, hi, n)),
+            }) if n > 1 => format!("{} ({}–{}, {n} rounds)", f(value), f(lo), f(hi)),
+            Some(Measured {
+                value,
+                interleaved: Some(_),
+            }) => format!("{} (1 round)", f(value)),
+            _ => self.figure(),
+        }
+    }
+
+    fn bar(&self) -> String {
+        fmt_bar(self.target.bar, self.target.is_absolute())
     }
 
     /// A table row; `same` leaves out the target's words (those of the row above).
@@ -174,8 +225,8 @@ impl Outcome {
             "| {} | {} | {} | {} | {} |\n",
             if same { "″" } else { self.target.text },
             self.target.what(),
-            self.ratio.map_or("—".into(), fmt_ratio),
-            fmt_bar(self.target.bar),
+            self.figure_and_spread(),
+            self.bar(),
             self.result()
         )
     }
@@ -281,9 +332,9 @@ fn run_section(out: &mut String, r: &Results) {
 }
 
 fn summary(out: &mut String, r: &Results) {
-    let outcomes: Vec<Outcome> = targets::TARGETS.iter().map(|t| Outcome::of(t, r)).collect();
+    let outcomes: Vec<Outcome> = targets::all().map(|t| Outcome::of(t, r)).collect();
     let passed = outcomes.iter().filter(|o| o.result() == "pass").count();
-    let measured = outcomes.iter().filter(|o| o.ratio.is_some()).count();
+    let measured = outcomes.iter().filter(|o| o.ratio().is_some()).count();
     out.push_str("## Targets at a glance\n\n");
     let _ = writeln!(
         out,
@@ -422,13 +473,18 @@ fn criterion_section(out: &mut String, r: &Results, section: &Section, figures: 
         short(section.subject),
         section.bench
     );
+    if section.bench == "map" {
+        map_interleaved(out, r);
+    }
     for (group, entries) in groups_of(r, section) {
         let note = section.groups.iter().find(|g| g.name == group);
         let _ = writeln!(out, "### `{group}`\n");
         if let Some(about) = note.map(|n| n.about).filter(|a| !a.is_empty()) {
             let _ = writeln!(out, "One iteration: {about}.\n");
         }
-        if entries.is_empty() {
+        if section.bench == "map" && group == "heap" {
+            heap_table(out, r);
+        } else if entries.is_empty() {
             let _ = writeln!(
                 out,
                 "Not in this run (`cargo bench --bench {}` left no `report-{}` results).\n",
@@ -449,11 +505,103 @@ fn criterion_section(out: &mut String, r: &Results, section: &Section, figures: 
                  `Vec`: clone + write)",
             );
         }
+        if section.bench == "map" && group == "first_write" {
+            figure(
+                out,
+                &figures.map_first_write,
+                "Figure 4: clone + overwrite one key + drop the clone, by map size \
+                 (log-log; `HashMap`'s clone copies every entry)",
+            );
+        }
         if let Some(n) = note.map(|n| n.notes).filter(|n| !n.is_empty()) {
             out.push_str(n);
             out.push_str("\n\n");
         }
     }
+}
+
+/// What benches/map_targets.rs measured: where the map's target ratios come
+/// from, and every case's median time per operation.
+fn map_interleaved(out: &mut String, r: &Results) {
+    let Some(m) = &r.map_targets else {
+        out.push_str(
+            "No interleaved check in this run (no target/bench-report/map_targets.json; \
+             run `ARCOW_MAP_TARGETS_JSON=target/bench-report/map_targets.json cargo bench \
+             --bench map_targets`): the targets below are criterion's medians.\n\n",
+        );
+        return;
+    };
+    if m.smoke {
+        out.push_str(
+            "The interleaved check of this run was a `--test` smoke run (tiny maps): \
+             its numbers are not used; the targets below are criterion's medians.\n\n",
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "The targets below come from the interleaved check, `cargo bench --bench map_targets` \
+         ({} rounds of bursts of about {} ms, every type in each round, order rotated; \
+         load average at the start {}, at the end {}): each gives the median over rounds \
+         of the round's ratio, and the least and greatest round. The interleaved medians, \
+         ns per operation (a lookup, an insert, an entry iterated, a remove, a whole first \
+         write, an update):\n",
+        m.rounds, m.burst_ms, m.load_start, m.load_end
+    );
+    let mut types: Vec<&str> = m.cases.iter().map(|c| c.2.as_str()).collect();
+    types.sort_by(|a, b| type_rank(a).cmp(&type_rank(b)).then(a.cmp(b)));
+    types.dedup();
+    let mut rows: Vec<(&str, &str)> = Vec::new();
+    for c in &m.cases {
+        if !rows.contains(&(c.0.as_str(), c.1.as_str())) {
+            rows.push((c.0.as_str(), c.1.as_str()));
+        }
+    }
+    out.push_str("| group | size |");
+    for t in &types {
+        let _ = write!(out, " {} |", code(short(t)));
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|".repeat(types.len()));
+    out.push('\n');
+    for (group, value) in rows {
+        let _ = write!(out, "| `{group}` | {value} |");
+        for t in &types {
+            let ns = m
+                .cases
+                .iter()
+                .find(|c| c.0 == group && c.1 == value && c.2 == *t)
+                .map(|c| c.3);
+            let _ = write!(out, " {} |", ns.map_or(String::new(), fmt_time));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+/// The heap bytes of a 1M-entry map of each type (benches/map_targets.rs).
+fn heap_table(out: &mut String, r: &Results) {
+    let heap = r.map_targets.as_ref().map_or(&[][..], |m| &m.heap[..]);
+    if heap.is_empty() {
+        out.push_str("Not in this run (no target/bench-report/map_targets.json).\n\n");
+        return;
+    }
+    let anchor = heap
+        .iter()
+        .find(|h| h.0 == "std::HashMap")
+        .map_or(f64::NAN, |h| h.1);
+    out.push_str("| type | heap | bytes per entry | / `std::HashMap` |\n|---|---|---|---|\n");
+    for (name, bytes, entries) in heap {
+        let _ = writeln!(
+            out,
+            "| {} | {:.1} MB | {:.1} | {} |",
+            code(name),
+            bytes / 1e6,
+            bytes / entries,
+            fmt_ratio(bytes / anchor)
+        );
+    }
+    out.push('\n');
 }
 
 fn figure(out: &mut String, path: &Option<String>, caption: &str) {
@@ -610,10 +758,9 @@ fn has_target(bench: &str, group: &str, value: Option<&str>, subject: &str, anch
 
 fn losses(out: &mut String, r: &Results) {
     out.push_str("## Where arcow loses\n\n");
-    let misses: Vec<Outcome> = targets::TARGETS
-        .iter()
+    let misses: Vec<Outcome> = targets::all()
         .map(|t| Outcome::of(t, r))
-        .filter(|o| o.ratio.is_some_and(|x| !o.target.bar.passes(x)))
+        .filter(|o| o.ratio().is_some_and(|x| !o.target.bar.passes(x)))
         .collect();
     out.push_str("Targets missed in this run:\n\n");
     if misses.is_empty() {
@@ -625,8 +772,8 @@ fn losses(out: &mut String, r: &Results) {
             "- {}: {} is {}, the bar {}.",
             o.target.text,
             o.target.what(),
-            fmt_ratio(o.ratio.unwrap_or(f64::NAN)),
-            fmt_bar(o.target.bar)
+            o.figure_and_spread(),
+            o.bar()
         );
     }
     let _ = writeln!(

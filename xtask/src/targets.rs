@@ -2,6 +2,16 @@
 
 use crate::data::Results;
 
+/// A target's figure in a run: a ratio (or, for `Check::Absolute`, a time in
+/// ns), and, when it comes from benches/map_targets.rs, the spread over its
+/// interleaved rounds.
+#[derive(Clone, Copy, Debug)]
+pub struct Measured {
+    pub value: f64,
+    /// `(least round, greatest round, rounds)`.
+    pub interleaved: Option<(f64, f64, usize)>,
+}
+
 /// What a target compares.
 pub enum Check {
     /// Criterion: median of `subject` / median of `anchor` in
@@ -19,6 +29,15 @@ pub enum Check {
         writer: &'static str,
         metric: &'static str,
         anchor: &'static str,
+    },
+    /// An absolute time in ns, not a ratio: `subject`'s median in
+    /// `bench`/`group` at `value` (or its interleaved median, when the run
+    /// has one).
+    Absolute {
+        bench: &'static str,
+        group: &'static str,
+        value: Option<&'static str>,
+        subject: &'static str,
     },
 }
 
@@ -46,8 +65,23 @@ pub struct Target {
 }
 
 impl Target {
-    /// The measured ratio, if the run has both numbers.
-    pub fn ratio(&self, r: &Results) -> Option<f64> {
+    /// The measured ratio (a time in ns for `Check::Absolute`), if the run
+    /// has the numbers: the interleaved rounds of benches/map_targets.rs
+    /// when the run has them for this target, else criterion's medians.
+    pub fn measure(&self, r: &Results) -> Option<Measured> {
+        let interleaved = |bench, group, value, subject, anchor| {
+            let t = r.interleaved(bench, group, value, subject, anchor)?;
+            t.median.is_finite().then_some(Measured {
+                value: t.median,
+                interleaved: Some((t.min, t.max, t.rounds)),
+            })
+        };
+        let plain = |value: Option<f64>| {
+            value.map(|value| Measured {
+                value,
+                interleaved: None,
+            })
+        };
         match self.check {
             Check::Time {
                 bench,
@@ -55,11 +89,18 @@ impl Target {
                 value,
                 subject,
                 anchor,
-            } => {
+            } => interleaved(bench, group, value, subject, Some(anchor)).or_else(|| {
                 let s = r.median(bench, group, subject, value)?;
                 let a = r.median(bench, group, anchor, value)?;
-                Some(s / a)
-            }
+                plain(Some(s / a))
+            }),
+            Check::Absolute {
+                bench,
+                group,
+                value,
+                subject,
+            } => interleaved(bench, group, value, subject, None)
+                .or_else(|| plain(r.median(bench, group, subject, value))),
             Check::Contention {
                 writer,
                 metric,
@@ -74,9 +115,14 @@ impl Target {
                     "p99.9 CO" => ratio.p999_co,
                     _ => return None,
                 };
-                v.is_finite().then_some(v)
+                plain(v.is_finite().then_some(v))
             }
         }
+    }
+
+    /// Is the figure a time in ns rather than a ratio?
+    pub fn is_absolute(&self) -> bool {
+        matches!(self.check, Check::Absolute { .. })
     }
 
     /// Where the ratio comes from, e.g. `first_write/1M, PagedCowVec / imbl::Vector`.
@@ -97,6 +143,15 @@ impl Target {
                 metric,
                 anchor,
             } => format!("`{writer}` writer, {metric}: `CowCell` / `{anchor}`"),
+            Check::Absolute {
+                group,
+                value,
+                subject,
+                ..
+            } => {
+                let at = value.map_or(String::new(), |v| format!("/{v}"));
+                format!("`{group}{at}`: `{subject}`, time")
+            }
         }
     }
 }
@@ -154,6 +209,9 @@ const IMBL: &str = "imbl::Vector";
 const CELL: &str = "arcow::CowCell";
 const SWAP: &str = "arc_swap::ArcSwap";
 const RWLOCK: &str = "std::RwLock";
+const COW_MAP: &str = "arcow::CowMap";
+const HASH_MAP: &str = "std::HashMap";
+const IMBL_MAP: &str = "imbl::HashMap";
 const PL_RWLOCK: &str = "parking_lot::RwLock";
 
 const CLONE_DROP: &str =
@@ -322,10 +380,86 @@ pub const TARGETS: &[Target] = &[
     ),
 ];
 
+/// `CowMap / anchor` in benches/map.rs (and benches/map_targets.rs).
+const fn map(
+    text: &'static str,
+    group: &'static str,
+    value: &'static str,
+    anchor: &'static str,
+    bar: f64,
+) -> Target {
+    time(text, "map", group, value, COW_MAP, anchor, AtMost(bar))
+}
+
+const MAP_GET: &str = "`CowMap::get` hits no slower than `HashMap`'s";
+const MAP_GET_IMBL: &str = "`CowMap::get` (hits and misses) at most 0.5x `imbl::HashMap`'s";
+const MAP_INSERT: &str =
+    "building a map by insert within 1.3x of `HashMap` and at most 0.5x `imbl`";
+const MAP_ITER: &str = "iteration within 1.5x of `HashMap` per entry and at most 0.1x `imbl`";
+const MAP_FIRST_WRITE: &str = "first write after a snapshot of 1M (clone, overwrite one key, drop the clone) at most `imbl::HashMap`'s and under 0.1% of `HashMap::clone` + insert";
+
+/// The targets of `CowMap` (issue 13), in the order of benches/map.rs.
+pub const MAP_TARGETS: &[Target] = &[
+    map(MAP_GET, "get_hit", "1M", HASH_MAP, 1.0),
+    map(MAP_GET_IMBL, "get_hit", "1M", IMBL_MAP, 0.5),
+    map(
+        "`CowMap::get` misses within 1.3x of `HashMap`'s",
+        "get_miss",
+        "1M",
+        HASH_MAP,
+        1.3,
+    ),
+    map(MAP_GET_IMBL, "get_miss", "1M", IMBL_MAP, 0.5),
+    map(MAP_INSERT, "insert", "100k", HASH_MAP, 1.3),
+    map(MAP_INSERT, "insert", "100k", IMBL_MAP, 0.5),
+    map(MAP_ITER, "iterate", "1M", HASH_MAP, 1.5),
+    map(MAP_ITER, "iterate", "1M", IMBL_MAP, 0.1),
+    map(
+        "`remove` within 1.5x of `HashMap`",
+        "remove",
+        "1M",
+        HASH_MAP,
+        1.5,
+    ),
+    map(MAP_FIRST_WRITE, "first_write", "1M", IMBL_MAP, 1.0),
+    map(MAP_FIRST_WRITE, "first_write", "1M", HASH_MAP, 0.001),
+    map(
+        "heap bytes of a 1M-entry map at most 1.3x `HashMap`'s",
+        "heap",
+        "1M",
+        HASH_MAP,
+        1.3,
+    ),
+    map(
+        "`String` keys (100k, 8 to 32 bytes): `get` within 1.1x of `HashMap`",
+        "string_get",
+        "100k",
+        HASH_MAP,
+        1.1,
+    ),
+    Target {
+        text: "`CowCell<CowMap<u64, u64>>` with 1M entries updates one key in under 5 µs",
+        check: Check::Absolute {
+            bench: "map",
+            group: "cell_update",
+            value: Some("1M"),
+            subject: "arcow::CowCell<CowMap>",
+        },
+        bar: AtMost(5000.0),
+    },
+];
+
+/// Every target: the design's list above, then the map's.
+pub fn all() -> impl Iterator<Item = &'static Target> {
+    TARGETS.iter().chain(MAP_TARGETS)
+}
+
 /// The targets measured in `bench`/`group`.
 pub fn for_group<'a>(bench: &'a str, group: &'a str) -> impl Iterator<Item = &'static Target> + 'a {
-    TARGETS.iter().filter(move |t| {
-        matches!(t.check, Check::Time { bench: b, group: g, .. } if b == bench && g == group)
+    all().filter(move |t| {
+        matches!(t.check,
+            Check::Time { bench: b, group: g, .. } | Check::Absolute { bench: b, group: g, .. }
+            if b == bench && g == group)
     })
 }
 

@@ -82,6 +82,36 @@ const CONTENTION: &str = r#"{
   ], "least_cpu_share": [0.99, 0.6]}
 }"#;
 
+/// benches/map_targets.rs: interleaved get_hit (both anchors), first_write
+/// against imbl, cell_update and the heap; remove is left to criterion.
+const MAP_TARGETS: &str = r#"{
+  "rounds": 15, "smoke": false, "burst_ms": 20.0, "seconds": 40.0, "cores": 2,
+  "load_average_start": "0.20 0.10 0.05", "load_average_end": "0.40 0.20 0.10",
+  "heap": [
+    {"type": "arcow::CowMap", "bytes": 34436248, "entries": 1000000},
+    {"type": "std::HashMap", "bytes": 35651600, "entries": 1000000},
+    {"type": "imbl::HashMap", "bytes": 103575480, "entries": 1000000}
+  ],
+  "cases": [
+    {"group": "get_hit", "value": "1M", "type": "arcow::CowMap", "ns_per_op": 25.0},
+    {"group": "get_hit", "value": "1M", "type": "std::HashMap", "ns_per_op": 30.0},
+    {"group": "get_hit", "value": "1M", "type": "imbl::HashMap", "ns_per_op": 60.0},
+    {"group": "cell_update", "value": "1M", "type": "arcow::CowCell<CowMap>", "ns_per_op": 2000.0}
+  ],
+  "targets": [
+    {"bench": "map", "group": "get_hit", "value": "1M", "subject": "arcow::CowMap", "anchor": "std::HashMap",
+     "unit": "ratio", "bar_at_most": 1.0, "median": 0.9, "min": 0.8, "max": 1.1, "values": [0.8, 0.9, 1.1], "pass": true},
+    {"bench": "map", "group": "get_hit", "value": "1M", "subject": "arcow::CowMap", "anchor": "imbl::HashMap",
+     "unit": "ratio", "bar_at_most": 0.5, "median": 0.45, "min": 0.4, "max": 0.5, "values": [0.4, 0.45, 0.5], "pass": true},
+    {"bench": "map", "group": "first_write", "value": "1M", "subject": "arcow::CowMap", "anchor": "imbl::HashMap",
+     "unit": "ratio", "bar_at_most": 1.0, "median": 1.25, "min": 1.1, "max": 1.4, "values": [1.1, 1.25, 1.4], "pass": false},
+    {"bench": "map", "group": "heap", "value": "1M", "subject": "arcow::CowMap", "anchor": "std::HashMap",
+     "unit": "ratio", "bar_at_most": 1.3, "median": 0.966, "min": 0.966, "max": 0.966, "values": [0.966], "pass": true},
+    {"bench": "map", "group": "cell_update", "value": "1M", "subject": "arcow::CowCell<CowMap>", "anchor": null,
+     "unit": "ns", "bar_at_most": 5000.0, "median": 2000.0, "min": 1900.0, "max": 2500.0, "values": [1900.0, 2000.0, 2500.0], "pass": true}
+  ]
+}"#;
+
 fn fixture(dir: &Path) -> data::Results {
     let criterion = dir.join("criterion");
     let report = dir.join("bench-report");
@@ -187,8 +217,41 @@ fn fixture(dir: &Path) -> data::Results {
         None,
         4.6,
     );
+    // map: the first-write sweep, get_hit (whose targets the interleaved
+    // figures override), remove (criterion only), cell_update.
+    for (size, n) in [("1k", 1e3), ("100k", 1e5), ("1M", 1e6), ("10M", 1e7)] {
+        let map =
+            |function, ns| estimate(&criterion, "map", "first_write", function, Some(size), ns);
+        map("std::HashMap", n * 20.0);
+        map("arcow::CowMap", 900.0);
+        map("imbl::HashMap", 800.0);
+    }
+    for (function, ns) in [
+        ("arcow::CowMap", 5e5),
+        ("std::HashMap", 2.5e5),
+        ("imbl::HashMap", 9e5),
+    ] {
+        estimate(&criterion, "map", "get_hit", function, Some("1M"), ns);
+    }
+    estimate(
+        &criterion,
+        "map",
+        "remove",
+        "arcow::CowMap",
+        Some("1M"),
+        3.3e5,
+    );
+    estimate(&criterion, "map", "remove", "std::HashMap", Some("1M"), 3e5);
+    for (function, ns) in [
+        ("arcow::CowCell<CowMap>", 2100.0),
+        ("arcow::CowCell<HashMap>", 2.5e7),
+        ("std::RwLock<HashMap>", 120.0),
+    ] {
+        estimate(&criterion, "map", "cell_update", function, Some("1M"), ns);
+    }
     fs::create_dir_all(&report).unwrap();
     fs::write(report.join("contention.json"), CONTENTION).unwrap();
+    fs::write(report.join("map_targets.json"), MAP_TARGETS).unwrap();
     let run = data::RunInfo {
         command: "cargo xtask bench-report".into(),
         commands: vec!["cargo bench -p arcow --bench cow -- --save-baseline report-cow".into()],
@@ -228,6 +291,83 @@ fn reads_baselines_not_new() {
     assert_eq!(c.writers[0].cases[0].latency("p99.99"), 900.0);
     assert_eq!(c.sweep.as_ref().unwrap().threads, [1, 2]);
     assert_eq!(r.run.started, "2023-11-14 22:13");
+    let m = r.map_targets.as_ref().unwrap();
+    assert_eq!((m.rounds, m.heap.len(), m.targets.len()), (15, 3, 5));
+    let hit = r
+        .interleaved(
+            "map",
+            "get_hit",
+            Some("1M"),
+            "arcow::CowMap",
+            Some("std::HashMap"),
+        )
+        .unwrap();
+    assert_eq!(
+        (hit.median, hit.min, hit.max, hit.rounds),
+        (0.9, 0.8, 1.1, 3)
+    );
+    assert!(r
+        .interleaved(
+            "map",
+            "cell_update",
+            Some("1M"),
+            "arcow::CowCell<CowMap>",
+            None
+        )
+        .is_some());
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn map_targets_prefer_interleaved_rounds() {
+    let dir = scratch("map");
+    let mut r = fixture(&dir);
+    let md = render::render(&r, &render::Figures::default());
+    let map = &md[md.find("## `CowMap<K, V>`").unwrap()..md.find("## `CowCell<T>` under").unwrap()];
+    // Criterion's medians: get_hit CowMap / HashMap is 2.00 in the table...
+    assert!(
+        map.contains("| 1M | 500 µs | 250 µs | 900 µs | 2.00 | 0.56 |"),
+        "{map}"
+    );
+    // ...but the target takes the interleaved median, with its range.
+    assert!(map.contains(
+        "`get_hit/1M`: `arcow::CowMap` / `std::HashMap` | 0.90 (0.80–1.10, 3 rounds) | ≤ 1.00 | pass |"
+    ));
+    assert!(map.contains(
+        "`first_write/1M`: `arcow::CowMap` / `imbl::HashMap` | 1.25 (1.10–1.40, 3 rounds) | ≤ 1.00 | **miss** |"
+    ));
+    // Without an interleaved figure, criterion's: remove 3.3e5 / 3e5.
+    assert!(map.contains("`remove/1M`: `arcow::CowMap` / `std::HashMap` | 1.10 | ≤ 1.50 | pass |"));
+    // An absolute target: a time against a time.
+    assert!(map.contains(
+        "`cell_update/1M`: `arcow::CowCell<CowMap>`, time | 2.00 µs (1.90 µs–2.50 µs, 3 rounds) | ≤ 5.00 µs | pass |"
+    ), "{map}");
+    // The heap (one count, no rounds), the interleaved medians, the figure.
+    assert!(map
+        .contains("heap/1M`: `arcow::CowMap` / `std::HashMap` | 0.97 (1 round) | ≤ 1.30 | pass |"));
+    assert!(
+        map.contains("| `imbl::HashMap` | 103.6 MB | 103.6 | 2.91 |"),
+        "{map}"
+    );
+    assert!(
+        map.contains("| `get_hit` | 1M | 25.0 ns | 30.0 ns | 60.0 ns |  |"),
+        "{map}"
+    );
+    assert!(map.contains("15 rounds of bursts of about 20 ms"));
+    assert!(map.contains("Figure 4: clone + overwrite one key"));
+    // Not measured: no interleaved figure and no criterion entry.
+    assert!(map
+        .contains("`iterate/1M`: `arcow::CowMap` / `std::HashMap` | — | ≤ 1.50 | not measured |"));
+    // The miss is listed where arcow loses, with its range.
+    let losses = &md[md.find("## Where arcow loses").unwrap()..];
+    assert!(losses.contains("`first_write/1M`: `arcow::CowMap` / `imbl::HashMap` is 1.25 (1.10–1.40, 3 rounds), the bar ≤ 1.00."));
+    // A smoke run's figures are not used: criterion's are.
+    r.map_targets.as_mut().unwrap().smoke = true;
+    let md = render::render(&r, &render::Figures::default());
+    assert!(
+        md.contains("`get_hit/1M`: `arcow::CowMap` / `std::HashMap` | 2.00 | ≤ 1.00 | **miss** |")
+    );
+    assert!(md.contains("was a `--test` smoke run"));
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -244,6 +384,7 @@ fn renders_tables_targets_and_losses() {
         "## `CowVec<T>`",
         "## `PagedCowVec<T>`",
         "## `CowCell<T>`, one thread",
+        "## `CowMap<K, V>`",
         "## `CowCell<T>` under a writer",
         "### Readers from 1 to the core count",
         "## Where arcow loses",
@@ -319,6 +460,14 @@ fn plots_are_svg_with_text() {
     assert!(md.contains("![Figure 1: the first write after a snapshot"));
     assert!(md.contains("(img/reader_latency.svg)") && md.contains("(img/reader_sweep.svg)"));
     assert!(out.join("img/first_write.svg").exists());
+    // Figure 4: the map sweep.
+    let map_lines = plot::map_first_write_lines(&r);
+    assert_eq!(map_lines.len(), 3);
+    assert_eq!(map_lines[0].label, "std::HashMap (clone + write)");
+    let map_svg = plot::map_first_write_svg(&map_lines).unwrap();
+    assert!(map_svg.contains("CowMap") && map_svg.contains("<polyline"));
+    assert!(md.contains("(img/map_first_write.svg)"));
+    assert!(out.join("img/map_first_write.svg").exists());
     fs::remove_dir_all(dir).unwrap();
 }
 
