@@ -43,7 +43,9 @@ pub use set::{CowSet, Difference, Intersection, SetIntoIter, SetIter, SymmetricD
 /// never creates a collision.
 #[inline(always)]
 fn make_hash<Q: ?Sized + Hash, S: BuildHasher>(hash_builder: &S, key: &Q) -> u64 {
-    hash_builder.hash_one(key).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    hash_builder
+        .hash_one(key)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// Defines `CowMap` with `S = RandomState` as the default with `std`, and
