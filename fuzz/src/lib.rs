@@ -65,6 +65,13 @@ impl Clone for E {
     }
 }
 
+/// By value, so maps and sets of `E` compare as their models do.
+impl PartialEq for E {
+    fn eq(&self, other: &E) -> bool {
+        self.get() == other.get()
+    }
+}
+
 impl Drop for E {
     fn drop(&mut self) {
         assert_eq!(self.canary, ALIVE, "double drop");
