@@ -1,9 +1,10 @@
 //! A multi-threaded stress suite over every type, meant for ThreadSanitizer
 //! (`scripts/sanitizers`) as well as the ordinary run and Miri: threads
-//! clone, read, drop and `make_mut` shared `Cow`s, copy shared `CowVec`s and
-//! `PagedCowVec`s on write, and update a `CowCell` under readers.
+//! clone, read, drop and `make_mut` shared `Cow`s, copy shared `CowVec`s,
+//! `PagedCowVec`s and `CowMap`s on write, and update a `CowCell` under
+//! readers.
 
-use arcow::{Cow, CowCell, CowVec, PagedCowVec};
+use arcow::{Cow, CowCell, CowMap, CowVec, PagedCowVec};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -127,6 +128,53 @@ fn paged_copy_on_write() {
         }
     });
     assert!(base.iter().enumerate().all(|(i, x)| x.value == i as u64));
+    drop(base);
+    assert_eq!(live.load(Ordering::Relaxed), 0);
+}
+
+/// Threads that share a map's pages write it (`get_mut`, `insert` of an
+/// existing key, new keys that split pages, `remove`), take snapshots of
+/// their own copy and read them while the others drop theirs.
+#[test]
+fn map_copy_on_write() {
+    let live = Arc::new(AtomicUsize::new(0));
+    let n = if cfg!(miri) { 300 } else { 5000 };
+    let base: CowMap<u64, Tracked> = (0..n).map(|i| (i, Tracked::new(i, &live))).collect();
+    thread::scope(|s| {
+        for t in 0..THREADS as u64 {
+            let base = base.clone();
+            let live = &live;
+            s.spawn(move || {
+                let mut m = base.clone();
+                let mut snap = m.clone();
+                for i in 0..rounds() as u64 / 10 {
+                    let k = (i * 131 + t * 17) % n;
+                    if let Some(x) = m.get_mut(&k) {
+                        x.value = 1_000_000;
+                    }
+                    m.insert((k + 1) % n, Tracked::new(2_000_000, live));
+                    m.insert(n + i, Tracked::new(n + i, live));
+                    m.remove(&((k + 2) % n));
+                    assert_eq!(base[&k].value, k);
+                    if let Some(x) = snap.get(&k) {
+                        assert!(x.value == k || x.value >= 1_000_000);
+                    }
+                    if i % 8 == 0 {
+                        snap = m.clone();
+                    }
+                    if i % 16 == 0 {
+                        m = base.clone();
+                    }
+                }
+                // Every value is its key's, or one this thread wrote.
+                assert!(snap
+                    .iter()
+                    .all(|(&k, x)| x.value == k || (k < n && x.value >= 1_000_000)));
+            });
+        }
+    });
+    assert_eq!(base.len() as u64, n);
+    assert!(base.iter().all(|(&k, x)| x.value == k));
     drop(base);
     assert_eq!(live.load(Ordering::Relaxed), 0);
 }
