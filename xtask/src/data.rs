@@ -237,6 +237,8 @@ pub struct MapTargets {
     /// A `--test` run: tiny maps, not results.
     pub smoke: bool,
     pub burst_ms: f64,
+    /// Bursts per type per round (the round keeps the least).
+    pub bursts: usize,
     pub load_start: String,
     pub load_end: String,
     /// `(type, heap bytes, entries)`.
@@ -253,6 +255,7 @@ pub fn parse_map_targets(v: &Value) -> MapTargets {
         rounds: v["rounds"].as_u64().unwrap_or(0) as usize,
         smoke: v["smoke"].as_bool().unwrap_or(false),
         burst_ms: f64_of(&v["burst_ms"]),
+        bursts: v["bursts_per_round"].as_u64().unwrap_or(1) as usize,
         load_start: s(&v["load_average_start"]),
         load_end: s(&v["load_average_end"]),
         heap: list(&v["heap"])

@@ -85,7 +85,7 @@ const CONTENTION: &str = r#"{
 /// benches/map_targets.rs: interleaved get_hit (both anchors), first_write
 /// against imbl, cell_update and the heap; remove is left to criterion.
 const MAP_TARGETS: &str = r#"{
-  "rounds": 15, "smoke": false, "burst_ms": 20.0, "seconds": 40.0, "cores": 2,
+  "rounds": 15, "smoke": false, "burst_ms": 20.0, "bursts_per_round": 3, "seconds": 40.0, "cores": 2,
   "load_average_start": "0.20 0.10 0.05", "load_average_end": "0.40 0.20 0.10",
   "heap": [
     {"type": "arcow::CowMap", "bytes": 34436248, "entries": 1000000},
@@ -353,7 +353,7 @@ fn map_targets_prefer_interleaved_rounds() {
         map.contains("| `get_hit` | 1M | 25.0 ns | 30.0 ns | 60.0 ns |  |"),
         "{map}"
     );
-    assert!(map.contains("15 rounds of bursts of about 20 ms"));
+    assert!(map.contains("15 rounds; in each, 3 burst(s) of about 20 ms per type"));
     assert!(map.contains("Figure 4: clone + overwrite one key"));
     // Not measured: no interleaved figure and no criterion entry.
     assert!(map
