@@ -38,8 +38,9 @@
 //! The interleaved check of the design's targets is benches/map_targets.rs.
 //!
 //! Run: `cargo bench --bench map` (about 3 minutes; `-- get_hit` runs one group).
-//! Smoke run (each bench once, no timing, sizes up to 100k for
-//! `first_write`): `cargo bench --bench map -- --test`.
+//! Smoke run (each bench once, no timing, maps of at most 100k entries, so
+//! the ids say `100k` where a full run says `1M`):
+//! `cargo bench --bench map -- --test`.
 
 mod map_common;
 
@@ -73,8 +74,8 @@ struct Inputs {
     misses: Vec<u64>,
 }
 
-fn inputs() -> Inputs {
-    let keys = keys(BIG);
+fn inputs(n: usize) -> Inputs {
+    let keys = keys(n);
     Inputs {
         hits: pick(&keys, OPS, 3),
         misses: misses(OPS),
@@ -303,14 +304,16 @@ fn benches() {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
-    let inp = inputs();
+    // The smoke run checks every bench once; 100k-entry maps do for that.
+    let n = if smoke { 100_000 } else { BIG };
+    let inp = inputs(n);
     print_heap(&inp.keys);
     let mut maps = Maps {
         cow: Map::build(&inp.keys),
         std: Map::build(&inp.keys),
         imbl: Map::build(&inp.keys),
     };
-    assert_eq!([maps.cow.len(), maps.std.len(), maps.imbl.len()], [BIG; 3]);
+    assert_eq!([maps.cow.len(), maps.std.len(), maps.imbl.len()], [n; 3]);
 
     get_hit(&mut c, &maps, &inp);
     get_miss(&mut c, &maps, &inp);
