@@ -541,12 +541,17 @@ fn map_interleaved(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
         "The targets below come from the interleaved check, `cargo bench --bench map_targets` \
-         ({} rounds; in each, {} burst(s) of about {} ms per type, the types in turn, the \
+         ({} round{}; in each, {} burst(s) of about {} ms per type, the types in turn, the \
          order rotated, a type's time the least of its bursts; load average at the start {}, \
          at the end {}): each gives the median over rounds of the round's ratio, and the \
          least and greatest round. The interleaved medians, ns per operation (a lookup, an \
          insert, an entry iterated, a remove, a whole first write, an update):\n",
-        m.rounds, m.bursts, m.burst_ms, m.load_start, m.load_end
+        m.rounds,
+        if m.rounds == 1 { "" } else { "s" },
+        m.bursts,
+        m.burst_ms,
+        m.load_start,
+        m.load_end
     );
     let mut types: Vec<&str> = m.cases.iter().map(|c| c.2.as_str()).collect();
     types.sort_by(|a, b| type_rank(a).cmp(&type_rank(b)).then(a.cmp(b)));
