@@ -5,7 +5,7 @@
 //! [`Group`] of [`WIDTH`] consecutive tags at once and turns a question
 //! ("which of these tags equal `t`?", "which are empty?") into a bit mask.
 //! With SSE2 a group is 16 tags and one compare; elsewhere (and under Miri)
-//! it is 8 tags in a `u64`, compared a word at a time.
+//! it is the same 16 tags in a `u128`, compared a word at a time.
 
 /// A slot that never held an entry since the page was built: a probe that
 /// meets one stops.
@@ -48,23 +48,27 @@ mod imp {
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
     };
 
-    /// Tags per group.
-    pub(in crate::map) const WIDTH: usize = 16;
-
     /// Sixteen tags.
     #[derive(Clone, Copy)]
     pub(in crate::map) struct Group(__m128i);
 
+    /// One bit per tag of a group, bit `i` for tag `i`.
+    #[derive(Clone, Copy)]
+    pub(in crate::map) struct BitMask(pub(in crate::map) u32);
+
+    /// Bits of a `BitMask` per tag (log2).
+    pub(in crate::map) const STRIDE_SHIFT: u32 = 0;
+
     impl Group {
-        /// Loads the `WIDTH` tags starting at `ptr`.
+        /// Loads the 16 tags starting at `ptr`.
         ///
         /// # Safety
         ///
-        /// `ptr..ptr + WIDTH` is readable and initialized.
+        /// `ptr..ptr + 16` is readable and initialized.
         #[inline(always)]
         pub(in crate::map) unsafe fn load(ptr: *const u8) -> Group {
-            // SAFETY: the caller guarantees `WIDTH` readable bytes;
-            // `loadu` has no alignment requirement.
+            // SAFETY: the caller guarantees 16 readable bytes; `loadu` has
+            // no alignment requirement.
             Group(unsafe { _mm_loadu_si128(ptr.cast()) })
         }
 
@@ -74,7 +78,7 @@ mod imp {
             // SAFETY: SSE2 is enabled for this target (the module's cfg).
             unsafe {
                 let cmp = _mm_cmpeq_epi8(self.0, _mm_set1_epi8(tag as i8));
-                BitMask(_mm_movemask_epi8(cmp) as u16 as u64)
+                BitMask(_mm_movemask_epi8(cmp) as u32)
             }
         }
 
@@ -89,7 +93,7 @@ mod imp {
         #[inline(always)]
         pub(in crate::map) fn match_empty_or_deleted(self) -> BitMask {
             // SAFETY: SSE2 is enabled for this target (the module's cfg).
-            BitMask(unsafe { _mm_movemask_epi8(self.0) } as u16 as u64)
+            BitMask(unsafe { _mm_movemask_epi8(self.0) } as u32)
         }
 
         /// The tags of full slots.
@@ -98,49 +102,48 @@ mod imp {
             BitMask(self.match_empty_or_deleted().0 ^ 0xFFFF)
         }
     }
-
-    /// One bit per tag of a group, bit `i` for tag `i`.
-    #[derive(Clone, Copy)]
-    pub(in crate::map) struct BitMask(pub(in crate::map) u64);
-
-    /// Bits of a `BitMask` per tag.
-    pub(in crate::map) const STRIDE_SHIFT: u32 = 0;
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2", not(miri))))]
 mod imp {
-    /// Tags per group.
-    pub(in crate::map) const WIDTH: usize = 8;
+    const LSB: u128 = 0x0101_0101_0101_0101_0101_0101_0101_0101;
+    const MSB: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
 
-    const LSB: u64 = 0x0101_0101_0101_0101;
-    const MSB: u64 = 0x8080_8080_8080_8080;
-
-    /// Eight tags in a word, tag `i` in byte `i` (little-endian order on
-    /// every target).
+    /// Sixteen tags in a `u128`, tag `i` in byte `i` (little-endian order
+    /// on every target), compared a word at a time.
     #[derive(Clone, Copy)]
-    pub(in crate::map) struct Group(u64);
+    pub(in crate::map) struct Group(u128);
+
+    /// The high bit of byte `i` for tag `i`.
+    #[derive(Clone, Copy)]
+    pub(in crate::map) struct BitMask(pub(in crate::map) u128);
+
+    /// Bits of a `BitMask` per tag (log2): 8.
+    pub(in crate::map) const STRIDE_SHIFT: u32 = 3;
 
     impl Group {
-        /// Loads the `WIDTH` tags starting at `ptr`.
+        /// Loads the 16 tags starting at `ptr`.
         ///
         /// # Safety
         ///
-        /// `ptr..ptr + WIDTH` is readable and initialized.
+        /// `ptr..ptr + 16` is readable and initialized.
         #[inline(always)]
         pub(in crate::map) unsafe fn load(ptr: *const u8) -> Group {
-            // SAFETY: the caller guarantees `WIDTH` = 8 readable bytes;
+            // SAFETY: the caller guarantees 16 readable bytes;
             // `read_unaligned` has no alignment requirement.
-            Group(u64::from_le(unsafe { ptr.cast::<u64>().read_unaligned() }))
+            Group(u128::from_le(unsafe {
+                ptr.cast::<u128>().read_unaligned()
+            }))
         }
 
         /// The tags equal to `tag` (a full slot's tag, high bit clear).
         ///
         /// May also flag a byte just above a true match (the borrow of the
         /// subtraction), never a byte with its high bit set: callers compare
-        /// keys anyway, and never look at an empty slot because of it.
+        /// keys anyway, and never look at a slot that is not full.
         #[inline(always)]
         pub(in crate::map) fn match_tag(self, tag: u8) -> BitMask {
-            let cmp = self.0 ^ (LSB * tag as u64);
+            let cmp = self.0 ^ (LSB * tag as u128);
             BitMask(cmp.wrapping_sub(LSB) & !cmp & MSB)
         }
 
@@ -162,17 +165,13 @@ mod imp {
             BitMask(!self.0 & MSB)
         }
     }
-
-    /// The high bit of byte `i` for tag `i`.
-    #[derive(Clone, Copy)]
-    pub(in crate::map) struct BitMask(pub(in crate::map) u64);
-
-    /// Bits of a `BitMask` per tag: 8 (`log2` is 3).
-    pub(in crate::map) const STRIDE_SHIFT: u32 = 3;
 }
 
 use imp::STRIDE_SHIFT;
-pub(super) use imp::{BitMask, Group, WIDTH};
+pub(super) use imp::{BitMask, Group};
+
+/// Tags per group, and slots per chunk of a page.
+pub(super) const WIDTH: usize = 16;
 
 impl BitMask {
     /// Any tag flagged?
@@ -189,37 +188,6 @@ impl BitMask {
         } else {
             Some((self.0.trailing_zeros() >> STRIDE_SHIFT) as usize)
         }
-    }
-
-    /// Flagged tags before the first unflagged one, counting from the top
-    /// of the group (the empties just before a slot).
-    #[inline(always)]
-    pub(super) fn leading_zeros(self) -> usize {
-        let unused = 64 - (WIDTH << STRIDE_SHIFT) as u32;
-        ((self.0.leading_zeros() - unused) >> STRIDE_SHIFT) as usize
-    }
-
-    /// Unflagged tags before the first flagged one, from the bottom.
-    #[inline(always)]
-    pub(super) fn trailing_zeros(self) -> usize {
-        if self.0 == 0 {
-            WIDTH
-        } else {
-            (self.0.trailing_zeros() >> STRIDE_SHIFT) as usize
-        }
-    }
-}
-
-impl BitMask {
-    /// Takes the highest flagged tag out of the mask: its position.
-    #[inline(always)]
-    pub(super) fn take_highest(&mut self) -> Option<usize> {
-        if self.0 == 0 {
-            return None;
-        }
-        let bit = 63 - self.0.leading_zeros();
-        self.0 &= !(1 << bit);
-        Some((bit >> STRIDE_SHIFT) as usize)
     }
 }
 
@@ -269,10 +237,9 @@ mod tests {
         assert_eq!(not_full, expected);
         let full: alloc::vec::Vec<usize> = g.match_full().collect();
         assert_eq!(full, [1, 3, WIDTH - 1]);
-        assert_eq!(g.match_empty().trailing_zeros(), 0);
-        assert_eq!(g.match_full().trailing_zeros(), 1);
-        assert_eq!(g.match_empty().leading_zeros(), 1);
-        assert_eq!(g.match_full().leading_zeros(), 0);
-        assert_eq!(group(&[0; WIDTH]).match_empty().leading_zeros(), WIDTH);
+        assert_eq!(g.match_empty().lowest(), Some(0));
+        assert_eq!(g.match_full().lowest(), Some(1));
+        assert!(!group(&[0; WIDTH]).match_empty().any());
+        assert_eq!(group(&[0; WIDTH]).match_full().count(), WIDTH);
     }
 }

@@ -11,18 +11,15 @@ use super::dir::{take_pages, Mode, Read, Table, Walk, Write};
 use super::group::{BitMask, WIDTH};
 use super::page::RawPage;
 
-/// The full slots of one page, a group of tags at a time, from the last
-/// slot to the first: slots lie below the header in falling index order,
-/// so this walks memory upward, which the hardware prefetcher follows far
-/// better than a downward walk (measured here: 0.8 ns against 2.8 ns per
-/// 16 bytes for a plain scan of 4 KiB blocks).
+/// The full slots of one page, a chunk at a time, in slot order, which is
+/// memory order: each chunk's tags, then its slots, then the next chunk.
 ///
-/// Invariant: `group < buckets` is a multiple of `WIDTH`; `bits` are the
-/// full slots of that group not yet yielded; the page is live while the
-/// iterator is used.
+/// Invariant: `chunk < chunks`; `bits` are the full slots of that chunk not
+/// yet yielded; the page is live while the iterator is used.
 struct Cursor<K, V> {
     page: RawPage<K, V>,
-    group: usize,
+    chunk: usize,
+    chunks: usize,
     bits: BitMask,
 }
 
@@ -35,13 +32,13 @@ impl<K, V> Clone for Cursor<K, V> {
 impl<K, V> Cursor<K, V> {
     /// # Safety: the page is live while the cursor is used.
     unsafe fn new(page: RawPage<K, V>) -> Self {
-        // SAFETY: live (the caller); group 0 is below `buckets`.
+        // SAFETY: live (the caller); a page has at least one chunk.
         unsafe {
-            let last = page.mask() + 1 - WIDTH;
             Cursor {
                 page,
-                group: last,
-                bits: page.full_in_group(last),
+                chunk: 0,
+                chunks: (page.mask() + 1) / WIDTH,
+                bits: page.full_in_chunk(0),
             }
         }
     }
@@ -50,15 +47,16 @@ impl<K, V> Cursor<K, V> {
     #[inline]
     fn next(&mut self) -> Option<usize> {
         loop {
-            if let Some(b) = self.bits.take_highest() {
-                return Some(self.group + b);
+            if let Some(b) = self.bits.next() {
+                return Some(self.chunk * WIDTH + b);
             }
-            if self.group == 0 {
+            self.chunk += 1;
+            if self.chunk == self.chunks {
+                self.chunk -= 1; // stay on the last chunk: fused
                 return None;
             }
-            self.group -= WIDTH;
-            // SAFETY: the invariant: a live page, `group < buckets`.
-            self.bits = unsafe { self.page.full_in_group(self.group) };
+            // SAFETY: the invariant: a live page, `chunk < chunks`.
+            self.bits = unsafe { self.page.full_in_chunk(self.chunk) };
         }
     }
 }
@@ -149,13 +147,9 @@ impl<K, V> Raw<K, V> {
                         p.prefetch_all();
                     }
                 }
-                // Upward in memory, as `Cursor` goes.
-                let mut group = page.mask() + 1;
-                while group > 0 {
-                    group -= WIDTH;
-                    let mut bits = page.full_in_group(group);
-                    while let Some(bit) = bits.take_highest() {
-                        acc = f(acc, page.slot(group + bit));
+                for c in 0..(page.mask() + 1) / WIDTH {
+                    for lane in page.full_in_chunk(c) {
+                        acc = f(acc, page.slot(c * WIDTH + lane));
                     }
                 }
             }

@@ -125,7 +125,9 @@ fn equal_hashes_grow_one_page() {
         assert_eq!(m.get(&K(i)), Some(&i));
     }
     let pages: Vec<_> = {
+        // SAFETY: a read walk of `m`, borrowed while it runs.
         let mut walk = unsafe { dir::Walk::new(m.table.root_ptr_shared()) };
+        // SAFETY: the walk's mode is `Read`, as made.
         core::iter::from_fn(|| unsafe { walk.next::<K, u64, dir::Read>() }).collect()
     };
     assert_eq!(pages.len(), 1, "one page holds them all");
@@ -147,7 +149,9 @@ fn snapshot_shares_pages_and_a_write_copies_one() {
     assert_eq!(m[&spread(7)], 0);
     // Pages other than the written one are the same allocations.
     let pages = |map: &CowMap<u64, u64, Identity>| -> Vec<usize> {
+        // SAFETY: a read walk of `map`, borrowed while it runs.
         let mut walk = unsafe { dir::Walk::new(map.table.root_ptr_shared()) };
+        // SAFETY: the walk's mode is `Read`, as made.
         core::iter::from_fn(|| unsafe { walk.next::<u64, u64, dir::Read>() })
             .map(|p| p.as_ptr().as_ptr() as usize)
             .collect()
