@@ -261,7 +261,9 @@ unsafe fn drop_node<K, V>(node: NonNull<Node>) {
     impl<K, V> Drop for Rest<K, V> {
         fn drop(&mut self) {
             // SAFETY: the node is ours (last count); slots from `next` on
-            // have not been released; a run's later slots are skipped.
+            // have not been released; a run's later slots are skipped. If
+            // a release panics (an entry's drop), the guard made just
+            // before it takes over the rest and the free.
             unsafe {
                 let slots = slots_of(self.node);
                 while self.next < FANOUT {
@@ -269,7 +271,13 @@ unsafe fn drop_node<K, V>(node: NonNull<Node>) {
                     self.next += 1;
                     let s = *slots.add(i);
                     if i == 0 || *slots.add(i - 1) != s {
+                        let rest = Rest::<K, V> {
+                            node: self.node,
+                            next: self.next,
+                            _kv: PhantomData,
+                        };
                         release::<K, V>(s);
+                        mem::forget(rest);
                     }
                 }
                 drop(Box::from_raw(self.node.as_ptr()));
@@ -689,34 +697,38 @@ unsafe fn restructure<K, V>(
     hash_of: &dyn Fn(&K) -> u64,
 ) {
     // SAFETY: the page and the slot array are unique (the caller); user
-    // code (`hash_of`) runs only before anything changes.
+    // code (`hash_of`, only past depth 32) runs before anything changes in
+    // that step, and every step leaves a valid table.
     unsafe {
         let buckets = page.mask() + 1;
         let len = page.len();
-        let hashes: Vec<(usize, u64)> = page
+        // The hashes the page keeps: enough for every decision up to depth
+        // 32 and for placing entries, so no key is hashed again here.
+        let mut hashes: Vec<(usize, u64)> = page
             .full_slots()
-            .map(|i| (i, hash_of(&(*page.slot(i)).0)))
+            .map(|i| (i, page.stored_hash(i)))
             .collect();
-        let rebuild = |place: Place, buckets: usize| {
-            // The depth is read before `move_into` frees the old page.
-            let depth = page.depth();
-            let new = RawPage::<K, V>::allocate(buckets, depth);
-            page.move_into(&hashes, |_| new);
-            let (start, run) = place.run(depth);
-            place.fill(start, run, Slot::page(new));
-        };
+        let mut full_hashes = false;
         if len <= capacity(buckets) / 2 {
             // Mostly tombstones: the same size, cleaned.
-            return rebuild(place, buckets);
+            return rebuild(place, page, buckets, &hashes);
         }
         if buckets < RawPage::<K, V>::NOMINAL_BUCKETS {
-            return rebuild(place, buckets * 2);
+            return rebuild(place, page, buckets * 2, &hashes);
         }
         loop {
             let d = page.depth();
             if d >= MAX_DEPTH {
                 // The hash cannot tell these keys apart any further.
-                return rebuild(place, buckets * 2);
+                return rebuild(place, page, buckets * 2, &hashes);
+            }
+            if d >= 32 && !full_hashes {
+                // Past the stored half: only keys whose hashes share 32
+                // bits get here (a hostile or broken hasher).
+                for (i, h) in hashes.iter_mut() {
+                    *h = hash_of(&(*page.slot(*i)).0);
+                }
+                full_hashes = true;
             }
             if place.run(d).1 == 1 {
                 // The page fills one slot: a node goes in its place, all of
@@ -757,6 +769,30 @@ unsafe fn restructure<K, V>(
                 return; // the new key goes to the null half
             }
         }
+    }
+}
+
+/// Moves the unique `page` at `place` into a new page of `buckets` at the
+/// same depth, dropping its tombstones, and points its run at the new one.
+///
+/// # Safety
+///
+/// As for `restructure`; `hashes` as `RawPage::move_into` wants them, and
+/// `buckets` has room for the page's entries.
+unsafe fn rebuild<K, V>(
+    place: Place,
+    page: RawPage<K, V>,
+    buckets: usize,
+    hashes: &[(usize, u64)],
+) {
+    // SAFETY: as the caller's; the depth is read before `move_into` frees
+    // the old page.
+    unsafe {
+        let depth = page.depth();
+        let new = RawPage::<K, V>::allocate(buckets, depth);
+        page.move_into(hashes, |_| new);
+        let (start, run) = place.run(depth);
+        place.fill(start, run, Slot::page(new));
     }
 }
 

@@ -61,6 +61,9 @@ impl<K, V> Cursor<K, V> {
     }
 }
 
+/// Pages a reading `fold` keeps prefetched ahead of the one it scans.
+const FOLD_AHEAD: usize = 2;
+
 /// Pages from a walk, then their full slots.
 ///
 /// A reading walk runs one page ahead of the cursor and prefetches that
@@ -136,17 +139,30 @@ impl<K, V> Raw<K, V> {
         // are live while the table is; every group start is below
         // `buckets`, and the bits flag full slots.
         unsafe {
-            let mut next = match self.ahead.take() {
+            // Pages fetched from the walk and prefetched, `AHEAD` at most,
+            // consumed in order (a ring).
+            let mut ring: [Option<RawPage<K, V>>; FOLD_AHEAD] = [None; FOLD_AHEAD];
+            let mut head = 0;
+            ring[0] = match self.ahead.take() {
                 Some(page) => Some(page),
                 None => self.walk.next::<K, V, M>(),
             };
-            while let Some(page) = next {
-                next = self.walk.next::<K, V, M>();
-                if M::LOOK_AHEAD {
-                    if let Some(p) = next {
+            let depth = if M::LOOK_AHEAD { FOLD_AHEAD } else { 1 };
+            for slot in ring.iter_mut().take(depth).skip(1) {
+                *slot = self.walk.next::<K, V, M>();
+                if let Some(p) = *slot {
+                    p.prefetch_all();
+                }
+            }
+            while let Some(page) = ring[head].take() {
+                let refill = self.walk.next::<K, V, M>();
+                if let Some(p) = refill {
+                    if M::LOOK_AHEAD {
                         p.prefetch_all();
                     }
                 }
+                ring[head] = refill;
+                head = (head + 1) % depth;
                 for c in 0..(page.mask() + 1) / WIDTH {
                     for lane in page.full_in_chunk(c) {
                         acc = f(acc, page.slot(c * WIDTH + lane));
@@ -516,13 +532,23 @@ impl<K, V> Drop for IntoIter<K, V> {
         impl<K, V> Drop for Pages<K, V> {
             fn drop(&mut self) {
                 while let Some(page) = self.0.pop() {
+                    // If this page's drop panics, a guard holding the
+                    // pages after it releases them.
+                    let rest = Pages(core::mem::take(&mut self.0));
                     // SAFETY: the iterator owned one count of each.
                     unsafe {
                         if page.count().release() {
                             page.drop_page();
                         }
                     }
+                    self.0 = rest.into_inner();
                 }
+            }
+        }
+        impl<K, V> Pages<K, V> {
+            fn into_inner(self) -> Vec<RawPage<K, V>> {
+                let mut me = core::mem::ManuallyDrop::new(self);
+                core::mem::take(&mut me.0)
             }
         }
         let pages = Pages(core::mem::take(&mut self.pages));

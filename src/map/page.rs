@@ -74,10 +74,14 @@ pub(super) fn capacity(buckets: usize) -> usize {
     buckets - buckets / 8
 }
 
-/// The first chunk a key with this hash tries: the bits above the tag's.
+/// The first chunk a key with this hash tries: the low bits of the hash's
+/// upper half, which each slot keeps (so a split or a rebuild can place
+/// the entry again without hashing its key). The directory reads the same
+/// half from the top, so the two overlap only past depth 28, where only
+/// keys whose hashes share 28 bits ever get.
 #[inline(always)]
 fn home_chunk(hash: u64, chunk_mask: usize) -> usize {
-    (hash >> 7) as usize & chunk_mask
+    (hash >> 32) as usize & chunk_mask
 }
 
 /// A pointer to a page of `(K, V)` entries: a handle without ownership.
@@ -125,9 +129,16 @@ impl<K, V> RawPage<K, V> {
             WIDTH
         }
     };
+    /// Bytes of the chunk's stored hash halves (16 `u32`s), padded to the
+    /// entries' alignment.
+    const HASHES: usize = {
+        let a = mem::align_of::<(K, V)>();
+        let h = WIDTH * mem::size_of::<u32>();
+        h.div_ceil(a) * a
+    };
     /// Bytes from one chunk to the next (a multiple of the entries'
-    /// alignment).
-    const STRIDE: usize = Self::TAGS + WIDTH * Self::ENTRY;
+    /// alignment, and of 16).
+    const STRIDE: usize = Self::TAGS + WIDTH * Self::ENTRY + Self::HASHES;
     /// Where chunk 0 starts: after the header, aligned for the entries.
     const CHUNKS: usize = {
         let h = mem::size_of::<Header>();
@@ -322,6 +333,34 @@ impl<K, V> RawPage<K, V> {
         }
     }
 
+    /// The stored upper half of slot `i`'s hash. # Safety: the page is
+    /// live and `i < buckets`.
+    #[inline(always)]
+    unsafe fn hash_hi(self, i: usize) -> *mut u32 {
+        // SAFETY: the chunk's 16 `u32`s follow its slots, within the
+        // allocation; the offset is a multiple of 16, so they are aligned.
+        unsafe {
+            self.chunk(i / WIDTH)
+                .add(Self::TAGS + WIDTH * Self::ENTRY)
+                .cast::<u32>()
+                .add(i % WIDTH)
+        }
+    }
+
+    /// What the page knows of full slot `i`'s hash without hashing the key:
+    /// the upper 32 bits (stored) and the low 7 (the tag), the rest zero.
+    /// It decides the directory bits up to depth 32, the home chunk and the
+    /// tag exactly as the full hash would.
+    ///
+    /// # Safety
+    ///
+    /// The page is live, and slot `i < buckets` is full.
+    #[inline]
+    pub(super) unsafe fn stored_hash(self, i: usize) -> u64 {
+        // SAFETY: a full slot's stored half was written by `insert_at`.
+        unsafe { ((*self.hash_hi(i) as u64) << 32) | self.tag(i) as u64 }
+    }
+
     /// Sets tag `i`.
     ///
     /// # Safety
@@ -456,6 +495,7 @@ impl<K, V> RawPage<K, V> {
             }
             let slot = self.slot(i);
             slot.write(entry);
+            *self.hash_hi(i) = (hash >> 32) as u32;
             self.set_tag(i, group::tag(hash));
             (*h).len += 1;
             slot
@@ -575,6 +615,12 @@ impl<K, V> RawPage<K, V> {
             let copy = RawPage::<K, V>::allocate(buckets, self.depth());
             for c in 0..buckets / WIDTH {
                 ptr::copy_nonoverlapping(self.chunk(c), copy.chunk(c), WIDTH);
+                // (Untyped copy: the halves of empty slots are uninit.)
+                ptr::copy_nonoverlapping(
+                    self.hash_hi(c * WIDTH).cast::<u8>(),
+                    copy.hash_hi(c * WIDTH).cast::<u8>(),
+                    WIDTH * mem::size_of::<u32>(),
+                );
             }
             (*copy.ptr.as_ptr()).len = (*self.ptr.as_ptr()).len;
             (*copy.ptr.as_ptr()).growth_left = (*self.ptr.as_ptr()).growth_left;
@@ -604,7 +650,8 @@ impl<K, V> RawPage<K, V> {
     /// # Safety
     ///
     /// Both pages are live and unique, owned by the caller; `hashes` holds
-    /// `(slot, hash)` for every full slot of this page, with the right hash;
+    /// `(slot, hash)` for every full slot of this page, with its full hash
+    /// or its [`stored_hash`](RawPage::stored_hash);
     /// `pick(hash)` chooses the destination page, which must have room for
     /// all the entries it is given.
     pub(super) unsafe fn move_into(
@@ -641,14 +688,21 @@ impl<K, V> RawPage<K, V> {
         impl<K, V> Drop for Rest<K, V> {
             fn drop(&mut self) {
                 // SAFETY: the page is ours (the last count); slots from
-                // `from` on have not been dropped.
+                // `from` on have not been dropped. If a drop panics, the
+                // guard made just before it takes over the slots after it
+                // (and the free); this one then stops.
                 unsafe {
                     let buckets = self.page.mask() + 1;
                     while self.from < buckets {
                         let i = self.from;
                         self.from += 1;
                         if group::is_full(self.page.tag(i)) {
+                            let rest = Rest {
+                                page: self.page,
+                                from: self.from,
+                            };
                             ptr::drop_in_place(self.page.slot(i));
+                            mem::forget(rest);
                         }
                     }
                     self.page.free();
