@@ -129,16 +129,9 @@ impl<K, V> RawPage<K, V> {
             WIDTH
         }
     };
-    /// Bytes of the chunk's stored hash halves (16 `u32`s), padded to the
-    /// entries' alignment.
-    const HASHES: usize = {
-        let a = mem::align_of::<(K, V)>();
-        let h = WIDTH * mem::size_of::<u32>();
-        h.div_ceil(a) * a
-    };
     /// Bytes from one chunk to the next (a multiple of the entries'
     /// alignment, and of 16).
-    const STRIDE: usize = Self::TAGS + WIDTH * Self::ENTRY + Self::HASHES;
+    const STRIDE: usize = Self::TAGS + WIDTH * Self::ENTRY;
     /// Where chunk 0 starts: after the header, aligned for the entries.
     const CHUNKS: usize = {
         let h = mem::size_of::<Header>();
@@ -164,9 +157,11 @@ impl<K, V> RawPage<K, V> {
     /// clear message past `isize::MAX` bytes.
     fn layout(buckets: usize) -> Layout {
         let overflow = || -> ! { panic!("CowMap: capacity overflow") };
+        // The chunks, then one `u32` per slot (the stored hash halves).
         let size = (buckets / WIDTH)
             .checked_mul(Self::STRIDE)
             .and_then(|s| s.checked_add(Self::CHUNKS))
+            .and_then(|s| s.checked_add(buckets * mem::size_of::<u32>()))
             .unwrap_or_else(|| overflow());
         match Layout::from_size_align(size, Self::ALIGN) {
             Ok(layout) => layout,
@@ -291,11 +286,13 @@ impl<K, V> RawPage<K, V> {
         unsafe { (*self.ptr.as_ptr()).depth = depth }
     }
 
-    /// The start of chunk `c` (its 16 tags). # Safety: the page is live
-    /// and `c < buckets / 16`.
+    /// The start of chunk `c` (its 16 tags); for `c == buckets / 16`, the
+    /// start of the stored hash halves. # Safety: the page is live and
+    /// `c <= buckets / 16`.
     #[inline(always)]
     unsafe fn chunk(self, c: usize) -> *mut u8 {
-        // SAFETY: chunk `c` lies within the allocation (`layout`).
+        // SAFETY: chunk `c`, or the hash array after the last chunk, lies
+        // within the allocation (`layout`).
         unsafe {
             self.ptr
                 .as_ptr()
@@ -337,13 +334,13 @@ impl<K, V> RawPage<K, V> {
     /// live and `i < buckets`.
     #[inline(always)]
     unsafe fn hash_hi(self, i: usize) -> *mut u32 {
-        // SAFETY: the chunk's 16 `u32`s follow its slots, within the
-        // allocation; the offset is a multiple of 16, so they are aligned.
+        // SAFETY: the `u32` array follows the last chunk, within the
+        // allocation; its offset (CHUNKS + chunks * STRIDE) is a multiple
+        // of 16, so it is aligned. Kept apart from the chunks, so that a
+        // scan of tags and slots reads no hash.
         unsafe {
-            self.chunk(i / WIDTH)
-                .add(Self::TAGS + WIDTH * Self::ENTRY)
-                .cast::<u32>()
-                .add(i % WIDTH)
+            let chunks = (self.mask() + 1) / WIDTH;
+            self.chunk(chunks).cast::<u32>().add(i)
         }
     }
 
@@ -539,8 +536,9 @@ impl<K, V> RawPage<K, V> {
         unsafe { self.group(c).match_full() }
     }
 
-    /// Asks the memory system for the whole page (slots and tags) at once,
-    /// so that a scan of it is one round of misses, not one per line.
+    /// Asks the memory system for the page's chunks (tags and slots; not
+    /// the stored hashes, which a scan does not read) at once, so that a
+    /// scan of it is one round of misses, not one per line.
     ///
     /// # Safety
     ///
@@ -550,7 +548,7 @@ impl<K, V> RawPage<K, V> {
         // SAFETY: live (the caller); every address prefetched lies in the
         // page's allocation (a prefetch cannot fault anyway).
         unsafe {
-            let size = Self::layout(self.mask() + 1).size();
+            let size = Self::CHUNKS + (self.mask() + 1) / WIDTH * Self::STRIDE;
             let start = self.ptr.as_ptr().cast::<u8>();
             let mut off = 0;
             while off < size {
@@ -615,13 +613,13 @@ impl<K, V> RawPage<K, V> {
             let copy = RawPage::<K, V>::allocate(buckets, self.depth());
             for c in 0..buckets / WIDTH {
                 ptr::copy_nonoverlapping(self.chunk(c), copy.chunk(c), WIDTH);
-                // (Untyped copy: the halves of empty slots are uninit.)
-                ptr::copy_nonoverlapping(
-                    self.hash_hi(c * WIDTH).cast::<u8>(),
-                    copy.hash_hi(c * WIDTH).cast::<u8>(),
-                    WIDTH * mem::size_of::<u32>(),
-                );
             }
+            // (An untyped copy: the halves of slots not full are uninit.)
+            ptr::copy_nonoverlapping(
+                self.hash_hi(0).cast::<u8>(),
+                copy.hash_hi(0).cast::<u8>(),
+                buckets * mem::size_of::<u32>(),
+            );
             (*copy.ptr.as_ptr()).len = (*self.ptr.as_ptr()).len;
             (*copy.ptr.as_ptr()).growth_left = (*self.ptr.as_ptr()).growth_left;
             let mut guard = Partial {
