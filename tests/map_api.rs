@@ -28,7 +28,7 @@ use common::hashers::{Constant, LowOnly, Masked, Sip, Top8};
 
 /// Entries in the "big" tests: past one page (a 4 KiB page holds a few
 /// hundred `u64 -> u64`), so pages split.
-const BIG: u64 = if cfg!(miri) { 700 } else { 5000 };
+const BIG: u64 = if cfg!(miri) { 240 } else { 5000 };
 
 // ---------------------------------------------------------------------------
 // Send / Sync: exactly when the keys and values are Send + Sync
@@ -106,7 +106,8 @@ fn check_map<K, V, S>(
     assert_eq!(m.iter().len(), model.len());
     assert_eq!(m.iter().count(), model.len());
     assert_eq!(sorted(m), sorted_std(model));
-    for k in probe {
+    // Under Miri, every 16th probe key: hashing is slow there.
+    for k in probe.into_iter().step_by(if cfg!(miri) { 16 } else { 1 }) {
         assert_eq!(m.get(&k), model.get(&k), "get {k:?}");
         assert_eq!(m.contains_key(&k), model.contains_key(&k));
         assert_eq!(m.get_key_value(&k), model.get_key_value(&k));
@@ -802,7 +803,7 @@ fn zero_sized_keys_and_values() {
 
 #[test]
 fn over_aligned_and_large_entries() {
-    let n = if cfg!(miri) { 40 } else { 300 };
+    let n = if cfg!(miri) { 20 } else { 300 };
     let mut m: CowMap<u64, A64> = (0..n).map(|i| (i, A64(i))).collect();
     for (k, v) in &m {
         assert_eq!((v as *const A64).addr() % 64, 0);
@@ -811,7 +812,7 @@ fn over_aligned_and_large_entries() {
     let snap = m.clone();
     m.insert(3, A64(33));
     assert_eq!((m[&3], snap[&3]), (A64(33), A64(3)));
-    let n = if cfg!(miri) { 20 } else { 100 };
+    let n = if cfg!(miri) { 6 } else { 100 };
     let mut b: CowMap<u64, A4096> = (0..n).map(|i| (i, A4096(i))).collect();
     for (k, v) in &b {
         assert_eq!((v as *const A4096).addr() % 4096, 0);
@@ -823,7 +824,7 @@ fn over_aligned_and_large_entries() {
     assert_eq!(b.len(), n as usize);
     // Big keys.
     let kb: CowMap<[u64; 64], u8> = (0..n).map(|i| ([i; 64], i as u8)).collect();
-    assert_eq!(kb[&[7; 64]], 7);
+    assert_eq!(kb[&[n - 1; 64]], (n - 1) as u8);
 }
 
 // ---------------------------------------------------------------------------
@@ -860,7 +861,7 @@ fn works_with<S: BuildHasher + Default + Clone>(n: u64) {
 
 #[test]
 fn constant_hasher_works() {
-    works_with::<Constant>(if cfg!(miri) { 300 } else { 2000 });
+    works_with::<Constant>(if cfg!(miri) { 240 } else { 2000 });
 }
 
 #[test]
@@ -983,7 +984,7 @@ fn sorted_refs<'a>(it: impl Iterator<Item = &'a u64>) -> Vec<u64> {
 
 #[test]
 fn set_operations_match_hashset() {
-    let n = if cfg!(miri) { 300 } else { 3000 };
+    let n = if cfg!(miri) { 100 } else { 3000 };
     type Pred = fn(u64) -> bool;
     let pairs: [(Pred, Pred); 5] = [
         (|i| i % 2 == 0, |i| i % 3 == 0),

@@ -16,9 +16,9 @@ mod common;
 use common::Tracker;
 
 /// Entries in the maps: several pages and directory nodes.
-const N: u64 = if cfg!(miri) { 300 } else { 20_000 };
+const N: u64 = if cfg!(miri) { 240 } else { 20_000 };
 /// Writes the owner makes while the readers read.
-const WRITES: u64 = if cfg!(miri) { 60 } else { 20_000 };
+const WRITES: u64 = if cfg!(miri) { 40 } else { 20_000 };
 /// Readers.
 const READERS: usize = if cfg!(miri) { 2 } else { 4 };
 
@@ -90,8 +90,8 @@ fn each_reader_gets_a_new_generation() {
     // The owner publishes a snapshot per generation (every value moved on
     // by one, through iter_mut, values_mut or get_mut), readers check that
     // every snapshot they get is exactly one generation.
-    let n = if cfg!(miri) { 200 } else { 5000 };
-    let gens = if cfg!(miri) { 4 } else { 40 };
+    let n = if cfg!(miri) { 100 } else { 5000 };
+    let gens = if cfg!(miri) { 3 } else { 40 };
     let mut m: CowMap<u64, u64> = (0..n).map(|k| (k, value(k, 0))).collect();
     thread::scope(|s| {
         let mut senders = Vec::new();
@@ -128,8 +128,8 @@ fn snapshots_dropped_on_other_threads_while_the_owner_writes() {
     // Values are dummies: every one must be dropped exactly once, whichever
     // thread lets a page go last.
     let t = Tracker::new();
-    let n = if cfg!(miri) { 150 } else { 3000 };
-    let rounds = if cfg!(miri) { 6 } else { 200 };
+    let n = if cfg!(miri) { 100 } else { 3000 };
+    let rounds = if cfg!(miri) { 5 } else { 200 };
     let mut m: CowMap<u64, common::Dummy> = (0..n).map(|k| (k, t.make(k))).collect();
     thread::scope(|s| {
         let (tx, rx) = mpsc::channel::<CowMap<u64, common::Dummy>>();
@@ -163,7 +163,7 @@ fn snapshots_dropped_on_other_threads_while_the_owner_writes() {
 
 #[test]
 fn sets_shared_across_threads() {
-    let n = if cfg!(miri) { 200 } else { 10_000 };
+    let n = if cfg!(miri) { 100 } else { 10_000 };
     let mut set: CowSet<u64> = (0..n).collect();
     thread::scope(|s| {
         for _ in 0..READERS {
