@@ -47,6 +47,9 @@ pub(super) const MIN_BUCKETS: usize = 16;
 /// its slots fill this (see docs/design.md for the measurements).
 pub(super) const PAGE_SLOT_BYTES: usize = 4096;
 
+/// How much of a home chunk a lookup prefetches along with its tags.
+const PREFETCH_BYTES: usize = 320;
+
 /// Pages are aligned to at least this: a cache line, and six free low bits
 /// in a pointer to the header.
 pub(super) const PAGE_ALIGN: usize = 64;
@@ -408,6 +411,14 @@ impl<K, V> RawPage<K, V> {
             let tag = group::tag(hash);
             let chunk_mask = mask / WIDTH;
             let mut c = home_chunk(hash, chunk_mask);
+            // Ask for the home chunk's slot lines now, so the hit's slot
+            // arrives with the tags instead of after them.
+            let home = self.chunk(c);
+            let mut off = 64;
+            while off < Self::STRIDE.min(PREFETCH_BYTES) {
+                group::prefetch(home.add(off));
+                off += 64;
+            }
             let mut step = 0;
             loop {
                 let g = self.group(c);
