@@ -38,7 +38,7 @@ const MAX_BYTES: usize = 16 * 1024;
 
 /// Entries of the big map: 1M natively, enough for a two-level directory
 /// under Miri.
-const BIG: u64 = if cfg!(miri) { 2000 } else { 1_000_000 };
+const BIG: u64 = if cfg!(miri) { 500 } else { 1_000_000 };
 
 type Map = CowMap<u64, u64, Sip>;
 
@@ -92,7 +92,7 @@ fn with_capacity_allocates_once_then_nothing_up_to_it() {
 
 #[test]
 fn clone_and_reads_allocate_nothing() {
-    let m = big_map(if cfg!(miri) { 600 } else { 100_000 });
+    let m = big_map(if cfg!(miri) { 300 } else { 100_000 });
     let (c, s) = measure(|| m.clone());
     assert_eq!(s, Stats::NONE, "clone");
     let (sum, s) = measure(|| {
@@ -159,7 +159,7 @@ fn assert_no_allocs(what: &str, stats: &[(&'static str, Stats)]) {
 
 #[test]
 fn writes_to_an_unshared_map_allocate_nothing() {
-    let n = if cfg!(miri) { 600 } else { 200_000 };
+    let n = if cfg!(miri) { 300 } else { 200_000 };
     let mut m = big_map(n);
     let s = writes_to_existing_keys(&mut m, n);
     assert_no_allocs("never shared", &s);
@@ -196,7 +196,7 @@ fn writes_to_an_unshared_map_allocate_nothing() {
 
 #[test]
 fn writes_to_missing_keys_of_a_shared_map_allocate_nothing() {
-    let m = big_map(if cfg!(miri) { 600 } else { 100_000 });
+    let m = big_map(if cfg!(miri) { 300 } else { 100_000 });
     let mut w = m.clone();
     let (_, s) = measure(|| {
         for k in 10_000_000..10_000_100u64 {
@@ -326,7 +326,7 @@ fn first_write_after_a_snapshot_copies_one_page_and_a_short_path() {
 fn first_iter_mut_and_retain_after_a_snapshot_stop_where_they_stop() {
     // iter_mut copies pages as it reaches them: stopped after one entry it
     // has copied one page (and its path).
-    let base = big_map(if cfg!(miri) { 600 } else { 100_000 });
+    let base = big_map(if cfg!(miri) { 300 } else { 100_000 });
     let mut m = base.clone();
     let (_, s) = measure(|| {
         let mut it = m.iter_mut();
@@ -434,20 +434,20 @@ fn hostile<S: std::hash::BuildHasher + Default + Clone>(name: &str, n: u64) {
 fn hostile_constant_hasher_stays_o_len() {
     hostile::<Constant>(
         "constant (every key the same hash)",
-        if cfg!(miri) { 240 } else { 5000 },
+        if cfg!(miri) { 120 } else { 5000 },
     );
 }
 
 #[test]
 fn hostile_top24_equal_hasher_stays_o_len() {
-    hostile::<Low40>("top 24 bits equal", if cfg!(miri) { 500 } else { 50_000 });
+    hostile::<Low40>("top 24 bits equal", if cfg!(miri) { 250 } else { 50_000 });
 }
 
 #[test]
 fn hostile_top8_only_hasher_stays_o_len() {
     hostile::<Top8>(
         "only the top 8 bits vary",
-        if cfg!(miri) { 400 } else { 20_000 },
+        if cfg!(miri) { 250 } else { 20_000 },
     );
 }
 
@@ -455,6 +455,6 @@ fn hostile_top8_only_hasher_stays_o_len() {
 fn good_hasher_memory_for_comparison() {
     hostile::<Sip>(
         "SipHash (for comparison)",
-        if cfg!(miri) { 500 } else { 50_000 },
+        if cfg!(miri) { 250 } else { 50_000 },
     );
 }

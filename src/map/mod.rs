@@ -53,8 +53,8 @@ fn make_hash<Q: ?Sized + Hash, S: BuildHasher>(hash_builder: &S, key: &Q) -> u64
 macro_rules! define_map {
     ($($default:tt)*) => {
         /// A hash map split into refcounted pages of about 4 KiB, found by the
-        /// top bits of each key's hash: it reads like `HashMap`, clones in
-        /// O(1), and a write after a clone copies one page.
+        /// top bits of each key's hash: it reads nearly as fast as `HashMap`,
+        /// clones in O(1), and a write after a clone copies one page.
         ///
         /// - `clone` is one atomic increment and allocates nothing; the clone
         ///   is a snapshot that never changes, whatever the original does.
@@ -65,7 +65,12 @@ macro_rules! define_map {
         ///   most 4 allocations and 16 KiB); the other pages stay shared.
         ///   Writes to a map nobody shares copy nothing.
         /// - A read hashes the key once, walks two or three directory nodes
-        ///   that stay in cache, and probes one page's tags a group at a time.
+        ///   that stay in cache, and probes one chunk of a page: 16 tags and
+        ///   their slots, side by side. Measured at 1M `u64` entries (see
+        ///   `docs/benchmarks.md`): a hit about 1.2x `HashMap`'s time and 0.3x
+        ///   `imbl::HashMap`'s; a miss and a full iteration about 3x
+        ///   `HashMap`'s, whose tags are one dense array and whose slots are
+        ///   one contiguous block, where a `CowMap`'s are spread over pages.
         ///
         /// The API is `HashMap`'s. Reads need `K: Eq + Hash` and
         /// `S: BuildHasher`; writes also `K: Clone` and `V: Clone`, to copy a
