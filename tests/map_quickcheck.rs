@@ -337,7 +337,7 @@ fn quickcheck(cases: u64, size: usize, prop: fn(Vec<Op>) -> bool) {
 
 /// Cases per test and ops per case.
 const CASES: u64 = if cfg!(miri) { 1 } else { 25 };
-const SIZE: usize = if cfg!(miri) { 12 } else { 50 };
+const SIZE: usize = if cfg!(miri) { 8 } else { 50 };
 
 /// A small key range: about two pages of `u64 -> u32`, so inserts and
 /// removes hit and miss and a few pages split.
@@ -433,7 +433,7 @@ fn model_constant_hasher() {
 fn deterministic_splits_under_snapshots() {
     let n = if cfg!(miri) { 240 } else { 3000 };
     let mut ops = Vec::new();
-    for round in 0..if cfg!(miri) { 2 } else { 4u64 } {
+    for round in 0..if cfg!(miri) { 1 } else { 4u64 } {
         ops.push(Op::Snapshot);
         ops.push(Op::Bulk(round * n / 4, (n / 4) as u16));
         ops.push(Op::Snapshot);
