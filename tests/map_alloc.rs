@@ -304,7 +304,10 @@ fn first_write_after_a_snapshot_copies_one_page_and_a_short_path() {
         report.push((what, first, sizes, second));
         // The snapshot still reads right.
         assert_eq!(base.len() as u64, BIG);
-        for k in (0..BIG).step_by((BIG / 997).max(1) as usize).chain([k1, k1 + 1]) {
+        for k in (0..BIG)
+            .step_by((BIG / 997).max(1) as usize)
+            .chain([k1, k1 + 1])
+        {
             assert_eq!(base.get(&k), Some(&k), "{what}: the snapshot's {k}");
         }
         assert_eq!(base.get(&(k1 + NEW)), None);
