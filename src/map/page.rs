@@ -604,10 +604,10 @@ impl<K, V> RawPage<K, V> {
         }
         impl<K, V> Drop for Partial<K, V> {
             fn drop(&mut self) {
-                // SAFETY: the copy is unique and ours; slots below `done`
-                // with full tags were cloned into, the rest are not
-                // initialized and are skipped (their tags are restored to
-                // EMPTY before freeing, which nothing reads).
+                // SAFETY: the copy is unique and ours; of the slots below
+                // `done`, those with full tags (copied from the original)
+                // were cloned into; nothing at or past `done` was written,
+                // so only those are dropped before the copy is freed.
                 unsafe {
                     for i in 0..self.done {
                         if group::is_full(self.page.tag(i)) {

@@ -15,7 +15,7 @@ impl Hasher for IdHasher {
         self.0
     }
     fn write(&mut self, _: &[u8]) {
-        unimplemented!("u64 keys only")
+        panic!("the Identity hasher takes u64 keys only")
     }
     fn write_u64(&mut self, v: u64) {
         self.0 = v;
