@@ -5,13 +5,27 @@
 //! publish. Under `cfg(loom)` the `ArcSwapAny` (whose atomics and
 //! thread-locals loom cannot see) is replaced by a loom-visible stand-in with
 //! the same private interface, `Slot`.
+//!
+//! Readers load one word, the slot; a publish writes that word once. All the
+//! rest (the writers' lock, the version, the waiter list) sits in a separate
+//! allocation, `Side`, on cache lines of its own, so writers and waiters
+//! never write the line readers load. Change notification: a version word
+//! (`publishes << 1 | WAITING`) and an `event_listener::Event`; a publish with
+//! nobody waiting costs one atomic add (docs/design.md, "CowCell").
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::fmt;
+use core::future::Future;
 use core::ops::Deref;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-use crate::sync::{thread_local, Mutex, PoisonError};
+use event_listener::{Event, EventListener, Listener};
+
+use crate::sync::{thread_local, AtomicU64, Mutex, Ordering, PoisonError};
 use crate::Cow;
 
 /// Where the current value lives: `ArcSwapAny<Cow<T>>` in a normal build.
@@ -47,33 +61,73 @@ mod slot {
     }
 }
 
-/// The loom stand-in: a loom `Mutex<Cow<T>>`. It checks `CowCell`'s own
-/// logic and the refcount under loom; arc-swap's wait-freedom and its
-/// internal orderings are left to arc-swap's own tests (docs/safety.md).
+/// The loom stand-in: an atomic pointer to the current value with the
+/// orderings arc-swap guarantees at least (its loads are Acquire, its swaps
+/// SeqCst read-modify-writes), so the models see the publication order the
+/// cell relies on. It does not model arc-swap's debt lists: every value it
+/// ever held stays alive, kept in `retired`, until the slot is dropped, so a
+/// reader's increment after its load never races with a free. arc-swap's
+/// wait-freedom and its reclamation are left to arc-swap's own tests
+/// (docs/safety.md).
 #[cfg(loom)]
 mod slot {
+    use crate::sync::{AtomicPtr, Mutex, Ordering};
     use crate::Cow;
-    use loom::sync::Mutex;
+    use alloc::vec::Vec;
+    use core::mem::ManuallyDrop;
 
-    pub(super) struct Slot<T>(Mutex<Cow<T>>);
+    pub(super) struct Slot<T> {
+        /// `Cow::into_raw` of the slot's own handle to the current value.
+        current: AtomicPtr<T>,
+        /// A handle to every value the slot replaced.
+        retired: Mutex<Vec<Cow<T>>>,
+    }
 
     pub(super) type SlotGuard<T> = Cow<T>;
 
     impl<T> Slot<T> {
         pub(super) fn new(value: Cow<T>) -> Slot<T> {
-            Slot(Mutex::new(value))
+            Slot {
+                current: AtomicPtr::new(Cow::into_raw(value).cast_mut()),
+                retired: Mutex::new(Vec::new()),
+            }
         }
         pub(super) fn load(&self) -> SlotGuard<T> {
             self.load_full()
         }
         pub(super) fn load_full(&self) -> Cow<T> {
-            self.0.lock().unwrap().clone()
+            // Acquire: as arc-swap's load; sees the value the swap published.
+            let raw = self.current.load(Ordering::Acquire);
+            // SAFETY: `raw` came from `Cow::into_raw` of a handle this slot
+            // still holds (the current one, or one in `retired`, kept until
+            // the slot drops), so the value is alive; the `ManuallyDrop`
+            // borrows that handle without giving it back.
+            let held = ManuallyDrop::new(unsafe { Cow::from_raw(raw) });
+            Cow::clone(&held)
         }
         pub(super) fn swap(&self, value: Cow<T>) -> Cow<T> {
-            core::mem::replace(&mut *self.0.lock().unwrap(), value)
+            // AcqRel: Release publishes the new value, Acquire orders the
+            // old one's last writes before the caller's drop of it.
+            let old = self
+                .current
+                .swap(Cow::into_raw(value).cast_mut(), Ordering::AcqRel);
+            // SAFETY: `old` came from `Cow::into_raw` of the slot's handle,
+            // which the swap just took out of `current`: given back once.
+            let old = unsafe { Cow::from_raw(old) };
+            self.retired.lock().unwrap().push(old.clone());
+            old
         }
         pub(super) fn into_inner(self) -> Cow<T> {
-            self.0.into_inner().unwrap()
+            self.load_full()
+        }
+    }
+
+    impl<T> Drop for Slot<T> {
+        fn drop(&mut self) {
+            let raw = self.current.with_mut(|p| *p);
+            // SAFETY: `raw` is `Cow::into_raw` of the slot's own handle to
+            // the current value, given back once, here.
+            drop(unsafe { Cow::from_raw(raw) });
         }
     }
 }
@@ -116,12 +170,64 @@ use slot::{Slot, SlotGuard};
 /// assert_eq!(routes.load().len(), 2);
 /// ```
 pub struct CowCell<T> {
-    /// The published value.
+    /// The published value: the only word readers load.
     slot: Slot<T>,
+    /// Writers' and waiters' state, out of line (see `Side`).
+    side: Box<Side>,
+}
+
+/// The part of a [`CowCell`] that only writers and waiters touch. Boxed, and
+/// aligned to 128 bytes (two cache lines: adjacent-line prefetch pairs them),
+/// so that taking the lock, bumping the version or registering a waiter
+/// never writes the cache line that holds the slot readers load, and the
+/// cell itself stays two words.
+#[repr(align(128))]
+struct Side {
     /// Serializes `update`, `store` and `replace`. Guards no data of its own,
     /// so poisoning means nothing and is ignored.
     writer: Mutex<()>,
+    /// `version << 1 | WAITING`. Only publishers (serialized by `writer`)
+    /// change the version; waiters only set `WAITING`.
+    state: AtomicU64,
+    /// Where `changed` and `wait_changed` wait; notified by a publish that
+    /// finds `WAITING` set.
+    waiters: Event,
 }
+
+/// The low bit of `Side::state`: somebody may be waiting since the last
+/// publish that notified.
+const WAITING: u64 = 1;
+
+/// One publish, in `Side::state`.
+const ONE: u64 = 2;
+
+/// Ordering of the publisher's `fetch_add` on `Side::state`.
+/// AcqRel. Release: the slot swap happens-before any Acquire read of the new
+/// version, so a snapshot taken after `version()` returns `v` is at least as
+/// new as `v`. Acquire: pairs with a waiter's Release `fetch_or`, so its
+/// listener registration happens-before our `notify` (which
+/// event-listener's own list lock guarantees too).
+#[cfg(not(arcow_weaken = "publish_version"))]
+const PUBLISH: Ordering = Ordering::AcqRel;
+#[cfg(arcow_weaken = "publish_version")]
+const PUBLISH: Ordering = Ordering::Acquire;
+
+/// Ordering of a waiter's `fetch_or(WAITING)`.
+/// AcqRel. Acquire: if it reads a newer version, that publish's slot swap
+/// happens-before, so `changed` returning `v` means a snapshot sees `v`.
+/// Release: pairs with the publisher's Acquire (see `PUBLISH`).
+#[cfg(not(arcow_weaken = "register_version"))]
+const REGISTER: Ordering = Ordering::AcqRel;
+#[cfg(arcow_weaken = "register_version")]
+const REGISTER: Ordering = Ordering::Release;
+
+/// Ordering of the load in `version()`.
+/// Acquire: pairs with the publisher's Release, so a snapshot taken after
+/// reading `v` is at least as new as `v`.
+#[cfg(not(arcow_weaken = "version_load"))]
+const VERSION_LOAD: Ordering = Ordering::Acquire;
+#[cfg(arcow_weaken = "version_load")]
+const VERSION_LOAD: Ordering = Ordering::Relaxed;
 
 #[cfg(not(loom))]
 thread_local! {
@@ -199,7 +305,11 @@ impl<T> CowCell<T> {
     fn from_cow(value: Cow<T>) -> CowCell<T> {
         CowCell {
             slot: Slot::new(value),
-            writer: Mutex::new(()),
+            side: Box::new(Side {
+                writer: Mutex::new(()),
+                state: AtomicU64::new(0),
+                waiters: Event::new(),
+            }),
         }
     }
 
@@ -279,8 +389,12 @@ impl<T> CowCell<T> {
     pub fn replace(&self, value: T) -> Cow<T> {
         let value = Cow::new(value);
         let _mark = WriterMark::enter(self.addr());
-        let _serialized = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        self.slot.swap(value)
+        let _serialized = self
+            .side
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.publish(value)
     }
 
     /// Runs `f` on a private clone of the current value and publishes the
@@ -321,19 +435,176 @@ impl<T> CowCell<T> {
     {
         let (out, old) = {
             let _mark = WriterMark::enter(self.addr());
-            let _serialized = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            // The cell keeps its own handle, so `next` is shared and
-            // `make_mut` clones `T` exactly once, straight into a new
-            // allocation.
-            let mut next = self.slot.load_full();
+            let _serialized = self
+                .side
+                .writer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            // Clone `T` once, straight into a new allocation, from a guard:
+            // the current value's count (on the line readers read) is not
+            // written. The guard goes before the swap, so the swap has no
+            // debt of ours to pay. Writers are serialized, so the value
+            // cannot change in between.
+            let mut next = Cow::<T>::new_clone(&self.slot.load());
             let out = f(Cow::make_mut(&mut next));
             // Only a finished value is published.
-            (out, self.slot.swap(next))
+            (out, self.publish(next))
         };
         // The replaced value is let go outside the writer lock, so its drop
         // (if this was its last handle) does not hold up other writers.
         drop(old);
         out
+    }
+
+    /// Publishes `next` and bumps the version, waking waiters if any
+    /// registered since the last publish that woke them. The caller holds
+    /// the writer lock.
+    fn publish(&self, next: Cow<T>) -> Cow<T> {
+        let old = self.slot.swap(next);
+        let side = &*self.side;
+        // The value first, then the version (`PUBLISH` says why).
+        if side.state.fetch_add(ONE, PUBLISH) & WAITING != 0 {
+            // Relaxed: clearing the bit orders nothing. A waiter whose
+            // `fetch_or` came before our add is registered and is woken
+            // below; one whose `fetch_or` comes after it reads the new
+            // version and does not wait, so clearing its bit loses nothing.
+            side.state.fetch_and(!WAITING, Ordering::Relaxed);
+            side.waiters.notify(usize::MAX);
+        }
+        old
+    }
+
+    /// How many times a value was published: by [`update`](CowCell::update)
+    /// (one that returned, not one whose closure panicked),
+    /// [`store`](CowCell::store) or [`replace`](CowCell::replace). A new
+    /// cell is at version 0.
+    ///
+    /// A [`snapshot`](CowCell::snapshot) (or [`load`](CowCell::load)) taken
+    /// after `version()` returned `v` holds the value of version `v` or a
+    /// newer one. One atomic load.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cell = arcow::CowCell::new(0);
+    /// assert_eq!(cell.version(), 0);
+    /// cell.update(|n| *n += 1);
+    /// cell.store(5);
+    /// assert_eq!(cell.version(), 2);
+    /// ```
+    #[inline]
+    pub fn version(&self) -> u64 {
+        self.side.state.load(VERSION_LOAD) >> 1
+    }
+
+    /// A future that completes, with the new version, once
+    /// [`version()`](CowCell::version) is greater than `since`.
+    ///
+    /// It is ready at once if that is so already. Otherwise it waits for
+    /// the next publish; it never misses one: if `version()` returned `v`,
+    /// any publish after that makes `changed(v)` ready. Take a snapshot
+    /// after it completes: the snapshot is at least as new as the version
+    /// it returned. Several publishes may complete one wait (they are not
+    /// queued), so a loop of `changed` sees every change, possibly one value
+    /// twice, never a stale one at the end.
+    ///
+    /// The future works with any executor (it uses no timer and no runtime
+    /// API), is `Send` when `T: Send + Sync`, and is cancel-safe: dropping it
+    /// leaves nothing registered and takes nothing from other waiters.
+    /// Waiting never blocks writers or readers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arcow::CowCell;
+    /// use std::sync::Arc;
+    ///
+    /// let config = Arc::new(CowCell::new(String::from("v1")));
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(async {
+    ///     let watcher = tokio::spawn({
+    ///         let config = config.clone();
+    ///         async move {
+    ///             let mut seen = config.version();
+    ///             while *config.load() != "v3" {
+    ///                 seen = config.changed(seen).await;   // never blocks the writer
+    ///             }
+    ///             config.snapshot()
+    ///         }
+    ///     });
+    ///     config.store(String::from("v2"));
+    ///     config.store(String::from("v3"));
+    ///     assert_eq!(*watcher.await.unwrap(), "v3");
+    /// });
+    /// ```
+    pub fn changed(&self, since: u64) -> Changed<'_, T> {
+        Changed {
+            cell: self,
+            since,
+            listener: None,
+        }
+    }
+
+    /// Blocks the thread until [`version()`](CowCell::version) is greater
+    /// than `since`, and returns it; `None` if `timeout` passed first.
+    ///
+    /// The blocking twin of [`changed`](CowCell::changed), with the same
+    /// guarantees: it never misses a publish after `version()` returned
+    /// `since`, and a snapshot taken after it returns `Some(v)` is at least
+    /// as new as `v`. A `timeout` too large to add to the current time
+    /// (`Duration::MAX`) waits without a limit. Never blocks writers or
+    /// readers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arcow::CowCell;
+    /// use std::time::Duration;
+    ///
+    /// let flags = CowCell::new(vec!["beta"]);
+    /// let seen = flags.version();
+    /// assert_eq!(flags.wait_changed(seen, Duration::from_millis(1)), None);
+    ///
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| flags.update(|f| f.push("dark-mode")));
+    ///     let now = flags.wait_changed(seen, Duration::from_secs(60)).unwrap();
+    ///     assert!(now > seen);
+    ///     assert_eq!(flags.load().len(), 2);
+    /// });
+    /// ```
+    pub fn wait_changed(&self, since: u64, timeout: Duration) -> Option<u64> {
+        let deadline = Instant::now().checked_add(timeout);
+        loop {
+            let now = self.version();
+            if now > since {
+                return Some(now);
+            }
+            let (listener, now) = self.listen();
+            if now > since {
+                return Some(now);
+            }
+            match deadline {
+                None => listener.wait(),
+                Some(deadline) => {
+                    if listener.wait_deadline(deadline).is_none() {
+                        let now = self.version();
+                        return (now > since).then_some(now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Registers a listener, then marks the cell as waited on; returns the
+    /// listener and the version the mark found. If that version is not
+    /// newer than the caller's, the next publish sees the mark and wakes
+    /// the listener: the mark comes after the registration, and the
+    /// publisher's add and our `fetch_or` are read-modify-writes of one
+    /// word, so one of the two sees the other.
+    fn listen(&self) -> (EventListener, u64) {
+        let listener = self.side.waiters.listen();
+        let state = self.side.state.fetch_or(WAITING, REGISTER);
+        (listener, state >> 1)
     }
 
     /// Takes the current value out of the cell.
@@ -394,6 +665,67 @@ impl<T> From<Cow<T>> for CowCell<T> {
     /// ```
     fn from(value: Cow<T>) -> CowCell<T> {
         CowCell::from_cow(value)
+    }
+}
+
+/// The future of [`CowCell::changed`]: completes with the cell's version
+/// once it is greater than the one given.
+///
+/// Cancel-safe: dropping it unregisters its listener. `Send` when the cell
+/// is `Sync`.
+///
+/// # Examples
+///
+/// ```
+/// use arcow::CowCell;
+///
+/// let cell = CowCell::new(1);
+/// let seen = cell.version();
+/// cell.store(2);
+/// // Ready at once: the version is already past `seen`.
+/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// assert_eq!(rt.block_on(cell.changed(seen)), seen + 1);
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Changed<'a, T> {
+    cell: &'a CowCell<T>,
+    since: u64,
+    /// Registered while a poll found no newer version.
+    listener: Option<EventListener>,
+}
+
+impl<T> Future for Changed<'_, T> {
+    type Output = u64;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
+        let this = self.get_mut();
+        loop {
+            if let Some(listener) = &mut this.listener {
+                if Pin::new(listener).poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                // Notified: a publish happened; check which version.
+                this.listener = None;
+            }
+            let now = this.cell.version();
+            if now > this.since {
+                return Poll::Ready(now);
+            }
+            let (listener, now) = this.cell.listen();
+            if now > this.since {
+                return Poll::Ready(now);
+            }
+            this.listener = Some(listener);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Changed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Changed")
+            .field("since", &self.since)
+            .field("waiting", &self.listener.is_some())
+            .finish_non_exhaustive()
     }
 }
 

@@ -152,21 +152,33 @@ impl<T> Cow<T> {
     where
         T: Clone,
     {
+        // If `T::clone` panics, `this` is untouched. Dropping the old handle
+        // may free the old value, if every other handle went away since the
+        // uniqueness check: that is fine.
+        *this = Cow::new_clone(&this.inner().value);
+    }
+
+    /// A new, unique handle to a clone of `value`, cloned straight into the
+    /// new allocation (no copy through the stack). `CowCell::update` clones
+    /// the published value with it without touching that value's count.
+    #[inline]
+    pub(crate) fn new_clone(value: &T) -> Cow<T>
+    where
+        T: Clone,
+    {
         let mut fresh: Box<MaybeUninit<Inner<T>>> = Box::new_uninit();
         let slot = fresh.as_mut_ptr();
         // If `T::clone` panics, `fresh` (still a `Box<MaybeUninit<_>>`) frees
-        // the allocation and drops nothing, and `this` is untouched.
+        // the allocation and drops nothing.
         // SAFETY: `slot` points to the fresh allocation, valid and aligned for
         // an `Inner<T>`; `&raw mut` projects without a reference to uninit.
         unsafe {
-            (&raw mut (*slot).value).write(T::clone(&this.inner().value));
+            (&raw mut (*slot).value).write(T::clone(value));
             (&raw mut (*slot).count).write(RefCount::one());
         }
         // SAFETY: both fields were written just above.
         let fresh = unsafe { fresh.assume_init() };
-        // Dropping the old handle may free the old value, if every other
-        // handle went away since the uniqueness check: that is fine.
-        *this = Cow::from_inner(NonNull::from(Box::leak(fresh)));
+        Cow::from_inner(NonNull::from(Box::leak(fresh)))
     }
 
     /// Returns a mutable reference to the value if `this` is the only handle,

@@ -82,7 +82,7 @@ mod sync;
 mod vec;
 
 #[cfg(feature = "std")]
-pub use cell::{CowCell, Guard};
+pub use cell::{Changed, CowCell, Guard};
 pub use cow::Cow;
 pub use map::{CowMap, CowSet};
 pub use paged::{Iter as PagedIter, PagedCowVec, Pages};

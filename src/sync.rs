@@ -10,13 +10,23 @@ pub(crate) use core::sync::atomic::{fence, AtomicUsize, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicUsize, Ordering};
 
-/// The lock that serializes `CowCell` writers, and the thread-locals of its
-/// re-entrancy check: std's, or loom's under `cfg(loom)`.
+/// The lock that serializes `CowCell` writers, its version word, the
+/// thread-locals of its re-entrancy check (and, under `cfg(loom)`, the atomic
+/// pointer of its slot stand-in): std's, or loom's under `cfg(loom)`.
 #[cfg(all(feature = "std", not(loom)))]
-pub(crate) use std::{sync::Mutex, thread_local};
+pub(crate) use std::{
+    sync::{atomic::AtomicU64, Mutex},
+    thread_local,
+};
 
 #[cfg(all(feature = "std", loom))]
-pub(crate) use loom::{sync::Mutex, thread_local};
+pub(crate) use loom::{
+    sync::{
+        atomic::{AtomicPtr, AtomicU64},
+        Mutex,
+    },
+    thread_local,
+};
 
 #[cfg(feature = "std")]
 pub(crate) use std::sync::PoisonError;
