@@ -1,14 +1,22 @@
 //! loom models of `arcow::CowCell`.
 //!
 //! arc-swap's atomics and thread-locals are invisible to loom, so under
-//! `cfg(loom)` the cell keeps its `Cow<T>` in a loom `Mutex` stand-in behind
-//! the same private interface. These models check the cell's own logic (the
-//! writer lock, clone-modify-publish, the re-entrancy mark) and the refcount
-//! of the published values; arc-swap's wait-free slot is left to arc-swap's
-//! own tests (docs/safety.md).
+//! `cfg(loom)` the cell keeps its `Cow<T>` in a loom-visible stand-in behind
+//! the same private interface: an atomic pointer with Acquire loads and
+//! AcqRel swaps (arc-swap guarantees at least that), which keeps every
+//! replaced value alive until the cell drops. These models check the cell's
+//! own logic (the writer lock, clone-modify-publish, the re-entrancy mark),
+//! the refcount of the published values, and the change notification
+//! (version word + event-listener, which is built on loom's primitives under
+//! `cfg(loom)`); arc-swap's wait-free slot is left to arc-swap's own tests
+//! (docs/safety.md).
 #![cfg(loom)]
 
+use std::future::Future;
+use std::time::Duration;
+
 use arcow::CowCell;
+use loom::future::block_on;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -88,4 +96,90 @@ fn replace_races_update() {
         drop(cell);
         assert_eq!(drops.load(Ordering::Relaxed), 3);
     });
+}
+
+/// A waiter that read version `v` and then waits with `changed(v)` is woken
+/// by a publish racing its registration: whichever of the writer's
+/// `fetch_add` and the waiter's `fetch_or` comes second sees the other (a
+/// missed wake-up leaves the waiter parked forever, which loom reports as a
+/// deadlock). What it then snapshots is at least as new as the version it
+/// got.
+#[test]
+fn changed_never_misses_a_publish() {
+    model(|| {
+        let cell = Arc::new(CowCell::new(0u64));
+        let c2 = cell.clone();
+        let writer = thread::spawn(move || c2.store(1));
+        let seen = cell.version();
+        let now = if seen == 0 {
+            block_on(cell.changed(seen))
+        } else {
+            seen
+        };
+        assert_eq!(now, 1);
+        assert_eq!(*cell.snapshot(), 1, "a snapshot after version 1 is stale");
+        writer.join().unwrap();
+    });
+}
+
+/// The blocking form: `wait_changed` with no time limit, racing a publish.
+#[test]
+fn wait_changed_never_misses_a_publish() {
+    model(|| {
+        let cell = Arc::new(CowCell::new(0u64));
+        let c2 = cell.clone();
+        let writer = thread::spawn(move || c2.update(|v| *v = 1));
+        let now = cell.wait_changed(0, Duration::MAX);
+        assert_eq!(now, Some(1));
+        assert_eq!(*cell.snapshot(), 1, "a snapshot after version 1 is stale");
+        writer.join().unwrap();
+    });
+}
+
+/// A snapshot taken after `version()` returned `v` is at least as new as
+/// `v`, with the value published on another thread and read on a third.
+#[test]
+fn snapshot_after_version_is_fresh() {
+    model(|| {
+        let cell = Arc::new(CowCell::new(0u64));
+        let c2 = cell.clone();
+        let writer = thread::spawn(move || c2.store(1));
+        if cell.version() == 1 {
+            assert_eq!(*cell.snapshot(), 1, "a snapshot after version 1 is stale");
+        }
+        writer.join().unwrap();
+    });
+}
+
+/// Two waiters and two publishes: both waiters wake, each at least once
+/// per publish it waited for, and a dropped pending future (polled once,
+/// then dropped) does not swallow the wake-up of the other waiter.
+#[test]
+fn two_waiters_and_a_cancelled_one() {
+    model(|| {
+        let cell = Arc::new(CowCell::new(0u64));
+        let c2 = cell.clone();
+        let waiter = thread::spawn(move || {
+            // Registered (if the publish has not happened yet), then
+            // cancelled.
+            let mut cancelled = Box::pin(c2.changed(0));
+            let waker = futures_noop_waker();
+            let _ = cancelled
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(&waker));
+            drop(cancelled);
+            let now = block_on(c2.changed(0));
+            assert!(now >= 1);
+            assert!(*c2.snapshot() >= 1);
+        });
+        cell.store(1);
+        let now = block_on(cell.changed(0));
+        assert_eq!(now, 1);
+        waiter.join().unwrap();
+    });
+}
+
+/// A waker that does nothing, for polling a future once by hand.
+fn futures_noop_waker() -> std::task::Waker {
+    std::task::Waker::noop().clone()
 }
