@@ -65,6 +65,21 @@
 //! readers as their shared lock word bounces between cores; `CowCell`'s and
 //! `ArcSwap`'s readers write only to thread-local slots).
 //!
+//! Cheap writer (filter id `cheap/<value>/<type>`): one reader and one
+//! writer that updates back to back with almost no work, so the writer's
+//! cost is the copy and the publish, and readers feel every cache line the
+//! writer touches. `CowCell::update` against `ArcSwap::rcu` (clone, change,
+//! compare-and-swap) on three values: `4 x u64` (the reader reads all four),
+//! `4 KiB, 3 words` (a `[u64; 512]`, the reader reads words 0 to 2) and
+//! `4 KiB, all` (it sums all 512). The row `CowCell (before)` is the cell as
+//! it was before issue 14, rebuilt here from public parts: an
+//! `ArcSwapAny<Cow<T>>` with the writers' `Mutex` right next to it, and an
+//! update that takes a counted handle (`load_full`), copies with `make_mut`
+//! and swaps, so the writer wrote the published value's count twice per
+//! update and its lock's line (the readers' line) three times. Every
+//! contender runs once per round, in turn; ratios are medians of per-round
+//! ratios, with their range.
+//!
 //! Reader sweep (filter id `readers/<type>`): 1, 2, ... up to as many reader
 //! threads as cores, no writer, total reads per second (untimed batches of
 //! 64, as above), median over rounds. With no writer this is the readers'
@@ -788,6 +803,7 @@ fn main() {
         json_writers.push(json_writer(json_cases, json_ratios));
     }
 
+    let json_cheap = cheap_writer(secs, rounds, &selected);
     let json_sweep = reader_sweep(cores, secs, rounds, &selected);
     let load_end = load_average();
     println!("\nload average at end {load_end}");
@@ -802,6 +818,7 @@ fn main() {
             "load_average_start": load_start,
             "load_average_end": load_end,
             "writers": json_writers,
+            "cheap_writer": json_cheap,
             "sweep": json_sweep,
         });
         let text = serde_json::to_string_pretty(&out).expect("JSON of plain values");
@@ -870,4 +887,284 @@ fn reader_sweep(
         .map(|s| s.is_finite().then_some(*s))
         .collect();
     json!({ "threads": threads, "cases": json_cases, "least_cpu_share": shares })
+}
+
+/// A value for the cheap-writer scenario: what the writer changes and what
+/// the reader reads (checking that every published value is whole).
+trait CheapValue: Clone + Send + Sync + 'static {
+    const NAME: &'static str;
+    fn new() -> Self;
+    /// The writer's change: a few words.
+    fn bump(&mut self);
+    /// The reader's read.
+    fn read(&self) -> u64;
+}
+
+/// Four words, all read.
+#[derive(Clone)]
+struct Quad([u64; 4]);
+
+impl CheapValue for Quad {
+    const NAME: &'static str = "4 x u64";
+    fn new() -> Self {
+        Quad([0; 4])
+    }
+    fn bump(&mut self) {
+        for w in &mut self.0 {
+            *w += 1;
+        }
+    }
+    #[inline(always)]
+    fn read(&self) -> u64 {
+        let [a, b, c, d] = self.0;
+        assert!(a == b && b == c && c == d, "torn read");
+        a
+    }
+}
+
+/// 4 KiB; the writer bumps words 0 to 2 and one more that moves along.
+#[derive(Clone)]
+struct Page<const ALL: bool>([u64; 512]);
+
+impl<const ALL: bool> CheapValue for Page<ALL> {
+    const NAME: &'static str = if ALL { "4 KiB, all" } else { "4 KiB, 3 words" };
+    fn new() -> Self {
+        Page([0; 512])
+    }
+    fn bump(&mut self) {
+        let n = self.0[0] + 1;
+        self.0[..3].fill(n);
+        self.0[3 + (n as usize % 509)] += 1;
+    }
+    #[inline(always)]
+    fn read(&self) -> u64 {
+        let [a, b, c] = [self.0[0], self.0[1], self.0[2]];
+        assert!(a == b && b == c, "torn read");
+        if ALL {
+            self.0.iter().fold(0u64, |s, &w| s.wrapping_add(w))
+        } else {
+            a
+        }
+    }
+}
+
+/// A contender in the cheap-writer scenario.
+trait CheapCell<V: CheapValue>: Send + Sync {
+    const NAME: &'static str;
+    fn new(value: V) -> Self;
+    fn read(&self) -> u64;
+    fn update(&self);
+}
+
+impl<V: CheapValue> CheapCell<V> for CowCell<V> {
+    const NAME: &'static str = "arcow::CowCell";
+    fn new(value: V) -> Self {
+        CowCell::new(value)
+    }
+    #[inline(always)]
+    fn read(&self) -> u64 {
+        self.load().read()
+    }
+    fn update(&self) {
+        CowCell::update(self, V::bump);
+    }
+}
+
+/// `CowCell` as it was before issue 14 (see the module docs).
+struct CowCellBefore<V> {
+    slot: arc_swap::ArcSwapAny<arcow::Cow<V>>,
+    writer: Mutex<()>,
+}
+
+impl<V: CheapValue> CheapCell<V> for CowCellBefore<V> {
+    const NAME: &'static str = "CowCell (before)";
+    fn new(value: V) -> Self {
+        CowCellBefore {
+            slot: arc_swap::ArcSwapAny::new(arcow::Cow::new(value)),
+            writer: Mutex::new(()),
+        }
+    }
+    #[inline(always)]
+    fn read(&self) -> u64 {
+        self.slot.load().read()
+    }
+    fn update(&self) {
+        let old = {
+            let _serialized = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut next = self.slot.load_full();
+            arcow::Cow::make_mut(&mut next).bump();
+            self.slot.swap(next)
+        };
+        drop(old);
+    }
+}
+
+impl<V: CheapValue> CheapCell<V> for ArcSwap<V> {
+    const NAME: &'static str = "arc_swap::ArcSwap (rcu)";
+    fn new(value: V) -> Self {
+        ArcSwap::from_pointee(value)
+    }
+    #[inline(always)]
+    fn read(&self) -> u64 {
+        self.load().read()
+    }
+    fn update(&self) {
+        self.rcu(|old| {
+            let mut next = V::clone(old);
+            next.bump();
+            next
+        });
+    }
+}
+
+/// One reader, one back-to-back writer on a fresh `C` for `secs`:
+/// (reads/s, writes/s).
+fn cheap_run<V: CheapValue, C: CheapCell<V>>(secs: f64) -> (f64, f64) {
+    let shared = C::new(V::new());
+    let go = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        let reader = s.spawn(|| {
+            while !go.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            let mut reads = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..64 {
+                    black_box(shared.read());
+                }
+                reads += 64;
+            }
+            reads
+        });
+        let writer = s.spawn(|| {
+            while !go.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            let mut writes = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                shared.update();
+                writes += 1;
+            }
+            writes
+        });
+        let t0 = Instant::now();
+        go.store(true, Ordering::Release);
+        thread::sleep(Duration::from_secs_f64(secs));
+        stop.store(true, Ordering::Relaxed);
+        let elapsed = t0.elapsed().as_secs_f64();
+        let reads = reader.join().expect("reader panicked");
+        let writes = writer.join().expect("writer panicked");
+        (reads as f64 / elapsed, writes as f64 / elapsed)
+    })
+}
+
+type CheapCase = (&'static str, fn(f64) -> (f64, f64));
+
+fn cheap_cases<V: CheapValue>() -> [CheapCase; 3] {
+    [
+        (
+            <CowCell<V> as CheapCell<V>>::NAME,
+            cheap_run::<V, CowCell<V>>,
+        ),
+        (
+            <CowCellBefore<V> as CheapCell<V>>::NAME,
+            cheap_run::<V, CowCellBefore<V>>,
+        ),
+        (
+            <ArcSwap<V> as CheapCell<V>>::NAME,
+            cheap_run::<V, ArcSwap<V>>,
+        ),
+    ]
+}
+
+/// Minimum reads/s of `CowCell` over `ArcSwap (rcu)` (DESIGN.md, issue 14).
+const CHEAP_MIN_READS: f64 = 0.9;
+
+/// The cheap-writer scenario for each value (see the module docs); prints
+/// the tables and returns them as JSON.
+fn cheap_writer(secs: f64, rounds: usize, selected: &dyn Fn(&str, &str) -> bool) -> Value {
+    let values: [(&str, [CheapCase; 3]); 3] = [
+        (Quad::NAME, cheap_cases::<Quad>()),
+        (Page::<false>::NAME, cheap_cases::<Page<false>>()),
+        (Page::<true>::NAME, cheap_cases::<Page<true>>()),
+    ];
+    let mut json_values = Vec::new();
+    for (value, cases) in values {
+        let writer = format!("cheap/{value}");
+        let cases: Vec<&CheapCase> = cases.iter().filter(|c| selected(&writer, c.0)).collect();
+        if cases.is_empty() {
+            continue;
+        }
+        println!(
+            "\ncheap writer, value `{value}`: one reader, one writer updating back to back \
+             (a few words changed per update)"
+        );
+        // runs[case][round] = (reads/s, writes/s)
+        let mut runs: Vec<Vec<(f64, f64)>> = cases.iter().map(|_| Vec::new()).collect();
+        for _ in 0..rounds {
+            for (case, out) in cases.iter().zip(&mut runs) {
+                out.push((case.1)(secs));
+            }
+        }
+        println!("{:<36} {:>12} {:>10}", "type", "reads/s", "writes/s");
+        let mut json_cases = Vec::new();
+        for (case, r) in cases.iter().zip(&runs) {
+            let reads = median(&mut r.iter().map(|x| x.0).collect::<Vec<_>>());
+            let writes = median(&mut r.iter().map(|x| x.1).collect::<Vec<_>>());
+            println!("{:<36} {reads:>12.0} {writes:>10.0}", case.0);
+            json_cases
+                .push(json!({ "type": case.0, "reads_per_sec": reads, "writes_per_sec": writes }));
+        }
+        let anchor = cases.iter().position(|c| c.0 == "arc_swap::ArcSwap (rcu)");
+        let mut json_ratios = Vec::new();
+        if let Some(anchor) = anchor {
+            println!(
+                "{:<36} {:>9} {:>15} {:>9}  target",
+                "reads/s over ArcSwap (rcu)", "median", "min..max", "writes/s"
+            );
+            for (i, case) in cases.iter().enumerate() {
+                if i == anchor {
+                    continue;
+                }
+                let mut reads: Vec<f64> = runs[i]
+                    .iter()
+                    .zip(&runs[anchor])
+                    .map(|(c, a)| c.0 / a.0)
+                    .collect();
+                let writes = median(
+                    &mut runs[i]
+                        .iter()
+                        .zip(&runs[anchor])
+                        .map(|(c, a)| c.1 / a.1)
+                        .collect::<Vec<_>>(),
+                );
+                let (lo, hi) = (
+                    reads.iter().copied().fold(f64::INFINITY, f64::min),
+                    reads.iter().copied().fold(0.0, f64::max),
+                );
+                let med = median(&mut reads);
+                let verdict = if case.0 == "arcow::CowCell" {
+                    let met = if med >= CHEAP_MIN_READS {
+                        "met"
+                    } else {
+                        "NOT met"
+                    };
+                    format!("reads >= {CHEAP_MIN_READS}x: {met}")
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{:<36} {med:>8.2}x {:>15} {writes:>8.2}x  {verdict}",
+                    case.0,
+                    format!("{lo:.2}..{hi:.2}")
+                );
+                json_ratios.push(json!({
+                    "type": case.0, "reads": med, "reads_min": lo, "reads_max": hi, "writes": writes,
+                }));
+            }
+        }
+        json_values.push(json!({ "value": value, "cases": json_cases, "ratios": json_ratios }));
+    }
+    Value::Array(json_values)
 }
