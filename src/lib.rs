@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | [`Cow<T>`] | one-word pointer to `{count, value}`; `clone` is one atomic increment; [`Cow::make_mut`] clones `T` only when shared | `Arc<T>` + `Arc::make_mut`, `triomphe::Arc<T>` |
 //! | [`CowVec<T>`] | two-word handle `(ptr, len)` to `{count, capacity, [T]}`; `clone` is O(1); the first write while shared copies the buffer once | `Vec<T>` behind an `Arc`, `Arc<[T]>`, `ecow::EcoVec<T>` |
-//! | `CowCell<T>` (feature `std`) | a `Cow<T>` in an `arc_swap::ArcSwapAny`: wait-free `load`, owned `snapshot`, serialized clone-modify-publish `update` | `Arc<RwLock<T>>`, `Arc<Mutex<T>>` for read-mostly data |
+//! | `CowCell<T>` (feature `std`) | a `Cow<T>` in an `arc_swap::ArcSwapAny`: wait-free `load`, owned `snapshot`, serialized clone-modify-publish `update`, change notification (`version`, `changed`, `wait_changed`) | `Arc<RwLock<T>>`, `Arc<Mutex<T>>` for read-mostly data; `tokio::sync::watch` |
 //! | [`PagedCowVec<T>`] | refcounted ~4 KiB pages under a shallow refcounted tree; a write to a snapshot copies one page and its path | `imbl::Vector`, a `Vec` snapshotted often and written a little |
 //! | [`CowMap<K, V, S>`] / [`CowSet<T, S>`] | hash map (set) in refcounted ~4 KiB pages found by the hash's top bits; `clone` is O(1); a write after it copies one page | `Arc<RwLock<HashMap>>` (as `CowCell<CowMap>`), `imbl::HashMap` |
 //!
