@@ -78,6 +78,7 @@ mod cow;
 pub mod map;
 mod paged;
 mod refcount;
+mod str;
 mod sync;
 mod vec;
 
@@ -86,6 +87,7 @@ pub use cell::{Changed, CowCell, Guard};
 pub use cow::Cow;
 pub use map::{CowMap, CowSet};
 pub use paged::{Iter as PagedIter, PagedCowVec, Pages};
+pub use str::CowStr;
 pub use vec::{CowVec, IntoIter};
 
 /// The README's examples, compiled and run as doc tests so they cannot rot.

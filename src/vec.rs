@@ -998,6 +998,32 @@ impl<T: Clone> CowVec<T> {
     }
 }
 
+impl<T> CowVec<T> {
+    /// Gives up the handle as its two words, without touching the count:
+    /// `CowStr`'s long form keeps them in its own layout.
+    #[inline]
+    pub(crate) fn into_raw_parts(self) -> (NonNull<T>, usize) {
+        let this = ManuallyDrop::new(self);
+        (this.ptr, this.len)
+    }
+
+    /// The handle whose two words `into_raw_parts` gave.
+    ///
+    /// # Safety
+    ///
+    /// `(ptr, len)` came from `into_raw_parts` and this handle is made from
+    /// them at most once (or, if more than once, all but one are never
+    /// dropped, as `ManuallyDrop` views).
+    #[inline]
+    pub(crate) unsafe fn from_raw_parts(ptr: NonNull<T>, len: usize) -> CowVec<T> {
+        CowVec {
+            ptr,
+            len,
+            _owns: PhantomData,
+        }
+    }
+}
+
 impl<T> Drop for CowVec<T> {
     #[inline]
     fn drop(&mut self) {
