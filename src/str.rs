@@ -194,15 +194,38 @@ impl CowStr {
     #[inline]
     fn from_vec(vec: CowVec<u8>) -> CowStr {
         let (ptr, len) = vec.into_raw_parts();
-        let len = (len as u64).to_le_bytes();
-        let mut tail = [0; 7];
-        tail.copy_from_slice(&len[..7]);
-        CowStr {
+        let mut out = CowStr {
             head: Head { ptr: ptr.as_ptr() },
-            tail,
-            // At most 0x7F: a `CowVec<u8>` holds at most `isize::MAX` bytes.
-            last: Tag::from_byte(len[7]),
-        }
+            tail: [0; 7],
+            last: Tag::H00,
+        };
+        out.set_heap_len(len);
+        out
+    }
+
+    /// Stores a long string's length in `tail` and `last`.
+    #[inline(always)]
+    fn set_heap_len(&mut self, len: usize) {
+        let len = (len as u64).to_le_bytes();
+        self.tail.copy_from_slice(&len[..7]);
+        // At most 0x7F: a `CowVec<u8>` holds at most `isize::MAX` bytes.
+        self.last = Tag::from_byte(len[7]);
+    }
+
+    /// The long form's buffer handle, borrowed: never dropped, so it does
+    /// not count as a handle of its own.
+    #[inline(always)]
+    fn heap_view(&self) -> ManuallyDrop<CowVec<u8>> {
+        debug_assert!(!self.is_inline());
+        // SAFETY: long form: `(head.ptr, heap_len())` are the raw parts of
+        // the handle `self` owns (the pointer is never null); the view is
+        // `ManuallyDrop`, so the count is not given back twice.
+        ManuallyDrop::new(unsafe {
+            CowVec::from_raw_parts(
+                NonNull::new_unchecked(self.head.ptr.cast_mut()),
+                self.heap_len(),
+            )
+        })
     }
 
     /// `true` for the short form.
@@ -347,7 +370,28 @@ impl CowStr {
             // The short form owns nothing: the assignment drops nothing.
             *self = CowStr::from_vec(vec);
         } else {
-            self.with_vec(|vec| vec.extend_from_slice(s.as_bytes()));
+            let len = self.heap_len();
+            let view = self.heap_view();
+            if view.is_unique() && view.capacity() - len >= s.len() {
+                // The common case of a growing string, in place: what
+                // `CowVec::extend_from_slice` does, without taking the
+                // handle out and putting it back.
+                // SAFETY: long form, unique (no other handle reads the
+                // buffer; the Acquire load in `is_unique` ordered their
+                // reads before this write), with room: bytes `[len, len +
+                // s.len())` are the buffer's spare capacity, which `s` (a
+                // `&str` borrowed while we hold `&mut self`) cannot overlap.
+                unsafe {
+                    ptr::copy_nonoverlapping(
+                        s.as_ptr(),
+                        self.head.ptr.cast_mut().add(len),
+                        s.len(),
+                    );
+                }
+                self.set_heap_len(len + s.len());
+            } else {
+                self.with_vec(|vec| vec.extend_from_slice(s.as_bytes()));
+            }
         }
     }
 
@@ -565,16 +609,7 @@ impl Clone for CowStr {
                 last: self.last,
             }
         } else {
-            // SAFETY: long form: the raw parts of the handle `self` owns;
-            // the `ManuallyDrop` view is never dropped, so only the clone
-            // below counts as a new handle.
-            let view = ManuallyDrop::new(unsafe {
-                CowVec::from_raw_parts(
-                    NonNull::new_unchecked(self.head.ptr.cast_mut()),
-                    self.heap_len(),
-                )
-            });
-            CowStr::from_vec(CowVec::clone(&view))
+            CowStr::from_vec(CowVec::clone(&self.heap_view()))
         }
     }
 }
