@@ -11,6 +11,7 @@
 //! | `CowCell<T>` (feature `std`) | a `Cow<T>` in an `arc_swap::ArcSwapAny`: wait-free `load`, owned `snapshot`, serialized clone-modify-publish `update`, change notification (`version`, `changed`, `wait_changed`) | `Arc<RwLock<T>>`, `Arc<Mutex<T>>` for read-mostly data; `tokio::sync::watch` |
 //! | [`PagedCowVec<T>`] | refcounted ~4 KiB pages under a shallow refcounted tree; a write to a snapshot copies one page and its path | `imbl::Vector`, a `Vec` snapshotted often and written a little |
 //! | [`CowMap<K, V, S>`] / [`CowSet<T, S>`] | hash map (set) in refcounted ~4 KiB pages found by the hash's top bits; `clone` is O(1); a write after it copies one page | `Arc<RwLock<HashMap>>` (as `CowCell<CowMap>`), `imbl::HashMap` |
+//! | [`CowStr`] | 16-byte string: up to 15 bytes inline (a clone copies 16 bytes, no atomic operation), longer ones in a shared buffer copied on the first write while shared; `Eq`, `Ord`, `Hash`, `Borrow<str>` exactly as `str` | `String` keys that get cloned, `Arc<str>`, `ecow::EcoString` |
 //!
 //! # Why not `Arc<RwLock<T>>`?
 //!
