@@ -347,10 +347,8 @@ impl CowStr {
     /// s.push_str("/routes/eu-west-1");            // 24 bytes: moves to a buffer
     /// assert_eq!(s, "config/routes/eu-west-1");
     /// ```
+    #[inline]
     pub fn push_str(&mut self, s: &str) {
-        if s.is_empty() {
-            return;
-        }
         if self.is_inline() {
             let len = self.len();
             if s.len() <= INLINE_CAP - len {
@@ -361,14 +359,6 @@ impl CowStr {
                 self.last = Tag::from_byte(INLINE | (len + s.len()) as u8);
                 return;
             }
-            let needed = len
-                .checked_add(s.len())
-                .expect("arcow::CowStr: capacity overflow");
-            let mut vec = CowVec::with_capacity(needed.max(FIRST_HEAP_CAP));
-            vec.extend_from_slice(self.bytes());
-            vec.extend_from_slice(s.as_bytes());
-            // The short form owns nothing: the assignment drops nothing.
-            *self = CowStr::from_vec(vec);
         } else {
             let len = self.heap_len();
             let view = self.heap_view();
@@ -389,9 +379,28 @@ impl CowStr {
                     );
                 }
                 self.set_heap_len(len + s.len());
-            } else {
-                self.with_vec(|vec| vec.extend_from_slice(s.as_bytes()));
+                return;
             }
+        }
+        self.push_str_slow(s);
+    }
+
+    /// `push_str` that moves a short string to a buffer, or grows or
+    /// copies a long one: out of line, so the in-place paths inline.
+    #[inline(never)]
+    fn push_str_slow(&mut self, s: &str) {
+        if self.is_inline() {
+            let needed = self
+                .len()
+                .checked_add(s.len())
+                .expect("arcow::CowStr: capacity overflow");
+            let mut vec = CowVec::with_capacity(needed.max(FIRST_HEAP_CAP));
+            vec.extend_from_slice(self.bytes());
+            vec.extend_from_slice(s.as_bytes());
+            // The short form owns nothing: the assignment drops nothing.
+            *self = CowStr::from_vec(vec);
+        } else {
+            self.with_vec(|vec| vec.extend_from_slice(s.as_bytes()));
         }
     }
 
@@ -586,7 +595,8 @@ impl Drop for CowStr {
     #[inline]
     fn drop(&mut self) {
         if !self.is_inline() {
-            drop(self.take_vec());
+            // The owned handle, given back once: `self` is gone after this.
+            drop(ManuallyDrop::into_inner(self.heap_view()));
         }
     }
 }
@@ -602,14 +612,15 @@ impl Clone for CowStr {
     /// ```
     #[inline]
     fn clone(&self) -> CowStr {
-        if self.is_inline() {
-            CowStr {
-                head: self.head,
-                tail: self.tail,
-                last: self.last,
-            }
-        } else {
-            CowStr::from_vec(CowVec::clone(&self.heap_view()))
+        if !self.is_inline() {
+            // One more handle to the buffer, whose raw parts are the copy
+            // of `self` below: the new handle is that copy.
+            mem::forget(CowVec::clone(&self.heap_view()));
+        }
+        CowStr {
+            head: self.head,
+            tail: self.tail,
+            last: self.last,
         }
     }
 }
