@@ -16,6 +16,7 @@
 pub(crate) mod alloc;
 pub(crate) mod elems;
 pub(crate) mod hashers;
+pub(crate) mod strs;
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
