@@ -527,6 +527,10 @@ impl CowStr {
 
     /// Appends `s`, then rotates it into place at `idx` (a char boundary).
     fn insert_bytes(&mut self, idx: usize, s: &str) {
+        if s.is_empty() {
+            // Nothing to insert: no copy even if shared (as `push_str("")`).
+            return;
+        }
         self.push_str(s);
         let bytes = self.bytes_mut();
         bytes[idx..].rotate_right(s.len());
