@@ -272,6 +272,13 @@ impl WriterMark {
             Err(_) => WriterMark(None),
         }
     }
+
+    /// Does the current thread hold `cell`'s writer lock?
+    fn held(cell: usize) -> bool {
+        WRITING
+            .try_with(|w| w.borrow().contains(&cell))
+            .unwrap_or(false)
+    }
 }
 
 impl Drop for WriterMark {
@@ -555,6 +562,11 @@ impl<T> CowCell<T> {
     /// (`Duration::MAX`) waits without a limit. Never blocks writers or
     /// readers.
     ///
+    /// # Panics
+    ///
+    /// If it would wait from inside an `update` closure on the same cell
+    /// (no publish could end the wait).
+    ///
     /// # Examples
     ///
     /// ```
@@ -572,12 +584,21 @@ impl<T> CowCell<T> {
     ///     assert_eq!(flags.load().len(), 2);
     /// });
     /// ```
+    #[track_caller]
     pub fn wait_changed(&self, since: u64, timeout: Duration) -> Option<u64> {
         let deadline = Instant::now().checked_add(timeout);
         loop {
             let now = self.version();
             if now > since {
                 return Some(now);
+            }
+            if WriterMark::held(self.addr()) {
+                // Nobody can publish while this thread holds the writer
+                // lock: the wait could only end at the timeout, or never.
+                panic!(
+                    "arcow::CowCell: wait_changed called on a cell from inside its own \
+                     update closure; no publish can happen until the closure returns"
+                );
             }
             let (listener, now) = self.listen();
             if now > since {
@@ -773,5 +794,81 @@ impl<T> Deref for Guard<T> {
 impl<T: fmt::Debug> fmt::Debug for Guard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::String;
+    use core::task::Waker;
+
+    /// event-listener's `Debug` shows its listener count.
+    fn listeners(cell: &CowCell<u64>) -> String {
+        format!("{:?}", cell.side.waiters)
+    }
+
+    #[test]
+    fn a_dropped_pending_changed_leaves_no_listener() {
+        let cell = CowCell::new(0u64);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut fut = cell.changed(0);
+        assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+        assert!(
+            listeners(&cell).contains("listeners_total: 1"),
+            "{}",
+            listeners(&cell)
+        );
+        drop(fut);
+        assert!(
+            listeners(&cell).contains("listeners_total: 0"),
+            "{}",
+            listeners(&cell)
+        );
+        assert_eq!(cell.wait_changed(0, Duration::from_millis(1)), None);
+        assert!(
+            listeners(&cell).contains("listeners_total: 0"),
+            "{}",
+            listeners(&cell)
+        );
+        let mut fut = cell.changed(0);
+        assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+        cell.store(1);
+        drop(fut);
+        assert!(
+            listeners(&cell).contains("listeners_total: 0"),
+            "{}",
+            listeners(&cell)
+        );
+    }
+
+    #[test]
+    fn a_cancelled_waiter_leaves_the_waiting_bit_for_one_publish() {
+        let cell = CowCell::new(0u64);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut fut = cell.changed(0);
+        assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+        drop(fut);
+        assert_eq!(cell.side.state.load(Ordering::Relaxed) & WAITING, WAITING);
+        cell.store(1);
+        assert_eq!(cell.side.state.load(Ordering::Relaxed) & WAITING, 0);
+        cell.store(2);
+        assert_eq!(cell.side.state.load(Ordering::Relaxed), 2 * ONE);
+    }
+
+    #[test]
+    #[should_panic(expected = "wait_changed called on a cell from inside its own update closure")]
+    fn wait_changed_inside_its_own_update_panics() {
+        let cell = CowCell::new(0u64);
+        cell.update(|_| cell.wait_changed(0, Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn wait_changed_inside_another_cells_update_waits() {
+        let (a, b) = (CowCell::new(0u64), CowCell::new(0u64));
+        a.update(|_| assert_eq!(b.wait_changed(0, Duration::from_millis(1)), None));
+        b.store(1);
+        a.update(|_| assert_eq!(b.wait_changed(0, Duration::from_millis(1)), Some(1)));
     }
 }
