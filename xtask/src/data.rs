@@ -1,5 +1,13 @@
 //! Reading what a run left behind: criterion's saved estimates, the JSON of
-//! benches/cell_contention.rs, and the run's own record (run.json).
+//! benches/cell_contention.rs, benches/map_targets.rs and
+//! benches/cell_watch.rs, and the run's own record (run.json).
+//!
+//! Names: criterion makes each bench id safe for a path (`arcow::CowStr`
+//! becomes the folder `arcow__CowStr`, `Arc<str>` becomes `Arc_str_`: each of
+//! `?"/\*<>:|^` turns into `_`), but it also writes the ids unchanged into
+//! the `benchmark.json` next to the estimates. The report takes the names
+//! from there and only looks for folders by their baseline's name, so no
+//! folder name is ever turned back into a type's name.
 
 use std::fs;
 use std::path::Path;
@@ -136,6 +144,43 @@ pub struct Sweep {
     pub least_cpu_share: Vec<Option<f64>>,
 }
 
+/// One row of the cheap-writer scenario: a type's reads and writes per
+/// second (medians over rounds).
+#[derive(Clone, Debug)]
+pub struct CheapCase {
+    pub name: String,
+    pub reads_per_sec: f64,
+    pub writes_per_sec: f64,
+}
+
+/// `type / arc_swap::ArcSwap (rcu)` in the cheap-writer scenario: the
+/// median over rounds of each round's ratio, and (reads) the least and
+/// greatest round.
+#[derive(Clone, Debug)]
+pub struct CheapRatio {
+    pub name: String,
+    pub reads: f64,
+    pub reads_min: f64,
+    pub reads_max: f64,
+    pub writes: f64,
+}
+
+/// The cheap writer on one value (`4 x u64`, `4 KiB, 3 words`, `4 KiB,
+/// all`), `back-to-back` or `paced`.
+#[derive(Clone, Debug)]
+pub struct Cheap {
+    pub value: String,
+    pub writer: String,
+    pub cases: Vec<CheapCase>,
+    pub ratios: Vec<CheapRatio>,
+}
+
+/// The file benches/cell_watch.rs writes into the report's folder.
+pub const WATCH_JSON: &str = "cell_watch.json";
+
+/// The anchor of the cheap-writer ratios.
+pub const CHEAP_ANCHOR: &str = "arc_swap::ArcSwap (rcu)";
+
 /// What `ARCOW_CONTENTION_JSON` holds.
 #[derive(Clone, Debug)]
 pub struct Contention {
@@ -147,7 +192,20 @@ pub struct Contention {
     pub load_start: String,
     pub load_end: String,
     pub writers: Vec<Writer>,
+    /// The cheap-writer scenario; `None` in JSON written before the bench
+    /// had it.
+    pub cheap_writer: Option<Vec<Cheap>>,
     pub sweep: Option<Sweep>,
+}
+
+impl Contention {
+    /// The cheap writer's figures for `value` under `writer`.
+    pub fn cheap(&self, value: &str, writer: &str) -> Option<&Cheap> {
+        self.cheap_writer
+            .as_deref()?
+            .iter()
+            .find(|c| c.value == value && c.writer == writer)
+    }
 }
 
 pub const PERCENTILES: [&str; 7] = ["p50", "p90", "p99", "p99.9", "p99.99", "max", "p99.9 CO"];
@@ -184,6 +242,33 @@ pub fn parse_contention(v: &Value) -> Contention {
                 .collect(),
         })
         .collect();
+    let cheap_writer = v["cheap_writer"].as_array().map(|values| {
+        values
+            .iter()
+            .map(|c| Cheap {
+                value: str_of(&c["value"]).unwrap_or_default(),
+                writer: str_of(&c["writer"]).unwrap_or_default(),
+                cases: list(&c["cases"])
+                    .iter()
+                    .map(|x| CheapCase {
+                        name: str_of(&x["type"]).unwrap_or_default(),
+                        reads_per_sec: f64_of(&x["reads_per_sec"]),
+                        writes_per_sec: f64_of(&x["writes_per_sec"]),
+                    })
+                    .collect(),
+                ratios: list(&c["ratios"])
+                    .iter()
+                    .map(|x| CheapRatio {
+                        name: str_of(&x["type"]).unwrap_or_default(),
+                        reads: f64_of(&x["reads"]),
+                        reads_min: f64_of(&x["reads_min"]),
+                        reads_max: f64_of(&x["reads_max"]),
+                        writes: f64_of(&x["writes"]),
+                    })
+                    .collect(),
+            })
+            .collect()
+    });
     let sweep = v["sweep"].is_object().then(|| Sweep {
         threads: list(&v["sweep"]["threads"])
             .iter()
@@ -211,7 +296,145 @@ pub fn parse_contention(v: &Value) -> Contention {
         load_start: str_of(&v["load_average_start"]).unwrap_or_default(),
         load_end: str_of(&v["load_average_end"]).unwrap_or_default(),
         writers,
+        cheap_writer,
         sweep,
+    }
+}
+
+/// A ratio over rounds: the median of the per-round ratios, the least and
+/// the greatest.
+#[derive(Clone, Copy, Debug)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    fn parse(v: &Value) -> Option<Spread> {
+        v.is_object().then(|| Spread {
+            median: f64_of(&v["median"]),
+            min: f64_of(&v["min"]),
+            max: f64_of(&v["max"]),
+        })
+    }
+}
+
+/// benches/cell_watch.rs, part `reads`: one reader beside a writer that
+/// changes the value for about 10 µs per update.
+#[derive(Clone, Debug)]
+pub struct WatchReads {
+    pub secs: f64,
+    pub work_ns: f64,
+    /// `(type, reads/s, writes/s)`, medians over rounds.
+    pub types: Vec<(String, f64, f64)>,
+    /// `CowCell / watch`.
+    pub reads: Option<Spread>,
+    pub writes: Option<Spread>,
+}
+
+/// Publish-to-wake latencies of one waiter, in ns (medians over rounds).
+#[derive(Clone, Debug)]
+pub struct WakeLatency {
+    pub name: String,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+    /// The publish call alone, p50.
+    pub publish_p50: f64,
+}
+
+/// benches/cell_watch.rs, parts `wake` (a task on tokio, both types) and
+/// `blocking` (a thread in `CowCell::wait_changed`, one type).
+#[derive(Clone, Debug)]
+pub struct WatchWake {
+    pub wakes: usize,
+    pub spacing_us: f64,
+    pub types: Vec<WakeLatency>,
+    /// `CowCell / watch` (none for `blocking`).
+    pub p50: Option<Spread>,
+    pub p90: Option<Spread>,
+    pub p99: Option<Spread>,
+}
+
+/// What `ARCOW_WATCH_JSON` holds; each part is `None` when a filter left it
+/// out.
+#[derive(Clone, Debug)]
+pub struct Watch {
+    pub cores: usize,
+    pub rounds: usize,
+    pub load_start: String,
+    pub load_end: String,
+    pub reads: Option<WatchReads>,
+    pub wake: Option<WatchWake>,
+    pub blocking: Option<WatchWake>,
+}
+
+pub fn parse_watch(v: &Value) -> Watch {
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let s = |v: &Value| str_of(v).unwrap_or_default();
+    let latency = |name: String, x: &Value| WakeLatency {
+        name,
+        p50: f64_of(&x["latency_ns"]["p50"]),
+        p90: f64_of(&x["latency_ns"]["p90"]),
+        p99: f64_of(&x["latency_ns"]["p99"]),
+        max: f64_of(&x["latency_ns"]["max"]),
+        publish_p50: f64_of(&x["publish_call_p50_ns"]),
+    };
+    let parts = &v["parts"];
+    let reads = parts["reads"].is_object().then(|| {
+        let r = &parts["reads"];
+        WatchReads {
+            secs: f64_of(&r["secs"]),
+            work_ns: f64_of(&r["work_ns"]),
+            types: list(&r["types"])
+                .iter()
+                .map(|t| {
+                    (
+                        s(&t["type"]),
+                        f64_of(&t["reads_per_sec"]),
+                        f64_of(&t["writes_per_sec"]),
+                    )
+                })
+                .collect(),
+            reads: Spread::parse(&r["ratio_reads"]),
+            writes: Spread::parse(&r["ratio_writes"]),
+        }
+    });
+    let wake = parts["wake"].is_object().then(|| {
+        let w = &parts["wake"];
+        WatchWake {
+            wakes: w["wakes"].as_u64().unwrap_or(0) as usize,
+            spacing_us: f64_of(&w["spacing_us"]),
+            types: list(&w["types"])
+                .iter()
+                .map(|t| latency(s(&t["type"]), t))
+                .collect(),
+            p50: Spread::parse(&w["ratio_p50"]),
+            p90: Spread::parse(&w["ratio_p90"]),
+            p99: Spread::parse(&w["ratio_p99"]),
+        }
+    });
+    let blocking = parts["blocking"].is_object().then(|| {
+        let b = &parts["blocking"];
+        WatchWake {
+            wakes: b["wakes"].as_u64().unwrap_or(0) as usize,
+            spacing_us: f64_of(&b["spacing_us"]),
+            types: vec![latency("arcow::CowCell".into(), b)],
+            p50: None,
+            p90: None,
+            p99: None,
+        }
+    });
+    Watch {
+        cores: v["cores"].as_u64().unwrap_or(0) as usize,
+        rounds: v["rounds"].as_u64().unwrap_or(0) as usize,
+        load_start: s(&v["load_average_start"]),
+        load_end: s(&v["load_average_end"]),
+        reads,
+        wake,
+        blocking,
     }
 }
 
@@ -361,6 +584,8 @@ pub struct Results {
     pub contention: Option<Contention>,
     /// benches/map_targets.rs, when the run has it.
     pub map_targets: Option<MapTargets>,
+    /// benches/cell_watch.rs, when the run has it.
+    pub watch: Option<Watch>,
     pub run: RunInfo,
 }
 
@@ -425,6 +650,12 @@ pub fn load(criterion_dir: &Path, report_dir: &Path, benches: &[&str]) -> Result
     } else {
         None
     };
+    let watch_path = report_dir.join(WATCH_JSON);
+    let watch = if watch_path.exists() {
+        Some(parse_watch(&read_json(&watch_path)?))
+    } else {
+        None
+    };
     let run_path = report_dir.join("run.json");
     let run = if run_path.exists() {
         RunInfo::from_json(&read_json(&run_path)?)
@@ -435,6 +666,7 @@ pub fn load(criterion_dir: &Path, report_dir: &Path, benches: &[&str]) -> Result
         criterion,
         contention,
         map_targets,
+        watch,
         run,
     })
 }

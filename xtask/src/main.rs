@@ -17,10 +17,10 @@ use data::RunInfo;
 const USAGE: &str = "\
 usage: cargo xtask bench-report [options]
 
-Runs the criterion benches (cow, vec, paged, cell, map), cell_contention and
-map_targets (CowMap's targets, interleaved), then writes docs/benchmarks.md
-and docs/img/*.svg from their results. A full run takes about 25 minutes on
-2 cores.
+Runs the criterion benches (cow, vec, paged, cell, map, string),
+cell_contention, cell_watch and map_targets (CowMap's targets, interleaved),
+then writes docs/benchmarks.md and docs/img/*.svg from their results. A full
+run takes about 30 minutes on 2 cores.
 
 options:
   --quick                 a smoke pass (very short measurements; numbers are not results)
@@ -29,13 +29,14 @@ options:
   --warm-up-time S        criterion warm-up per bench, seconds (default 1; quick 0.1)
   --measurement-time S    criterion measurement per bench, seconds (default 3; quick 0.2)
   --sample-size N         criterion samples per bench (default criterion's 100; quick 10)
-  --contention-secs S     cell_contention seconds per run (default 1; quick 0.1)
-  --contention-rounds N   cell_contention rounds (default 3; quick 1)
+  --contention-secs S     cell_contention and cell_watch seconds per run (default 1; quick 0.1)
+  --contention-rounds N   cell_contention and cell_watch rounds (default 3; quick 1)
+  --watch-wakes N         cell_watch wake-ups per latency run (default 1000; quick 100)
   --map-rounds N          map_targets rounds (default 15; quick 1)
   --out DIR               write DIR/benchmarks.md and DIR/img/ instead of docs/";
 
 /// The criterion benches, in report order.
-const BENCHES: [&str; 5] = ["cow", "vec", "paged", "cell", "map"];
+const BENCHES: [&str; 6] = ["cow", "vec", "paged", "cell", "map", "string"];
 
 struct Options {
     quick: bool,
@@ -45,6 +46,7 @@ struct Options {
     sample_size: Option<String>,
     contention_secs: String,
     contention_rounds: String,
+    watch_wakes: String,
     map_rounds: String,
     out: Option<PathBuf>,
 }
@@ -60,6 +62,7 @@ impl Options {
             sample_size: quick.then(|| "10".into()),
             contention_secs: if quick { "0.1" } else { "1" }.into(),
             contention_rounds: if quick { "1" } else { "3" }.into(),
+            watch_wakes: if quick { "100" } else { "1000" }.into(),
             map_rounds: if quick { "1" } else { "15" }.into(),
             out: None,
         };
@@ -81,6 +84,7 @@ impl Options {
                 "--sample-size" => o.sample_size = Some(value(count)?),
                 "--contention-secs" => o.contention_secs = value(secs)?,
                 "--contention-rounds" => o.contention_rounds = value(count)?,
+                "--watch-wakes" => o.watch_wakes = value(count)?,
                 "--map-rounds" => o.map_rounds = value(count)?,
                 "--out" => o.out = Some(PathBuf::from(value(|_| true)?)),
                 "-h" | "--help" => return Err(USAGE.into()),
@@ -165,6 +169,7 @@ fn bench_report(args: &[String]) -> Result<(), String> {
     if results.criterion.iter().all(|(_, e)| e.is_empty())
         && results.contention.is_none()
         && results.map_targets.is_none()
+        && results.watch.is_none()
     {
         return Err(format!(
             "no results to report: no report-<bench> baselines under {} and no {}; \
@@ -222,7 +227,8 @@ fn run(opts: &Options, args: &[String], paths: &Paths) -> Result<(), String> {
     let run_json = paths.report.join("run.json");
     let contention_json = paths.report.join("contention.json");
     let map_json = paths.report.join("map_targets.json");
-    for stale in [&run_json, &contention_json, &map_json] {
+    let watch_json = paths.report.join(data::WATCH_JSON);
+    for stale in [&run_json, &contention_json, &map_json, &watch_json] {
         let _ = fs::remove_file(stale);
     }
     let mut info = RunInfo {
@@ -264,6 +270,14 @@ fn run(opts: &Options, args: &[String], paths: &Paths) -> Result<(), String> {
         Ok(())
     };
     let strings = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // Relative to the workspace, where cargo runs the bench, so the command
+    // in the report names no machine's folders.
+    let relative = |path: &Path| {
+        path.strip_prefix(&paths.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    };
 
     cargo_run(
         strings(&["bench", "-p", "arcow", "--benches", "--no-run"]),
@@ -278,31 +292,24 @@ fn run(opts: &Options, args: &[String], paths: &Paths) -> Result<(), String> {
     cargo_run(
         strings(&["bench", "-p", "arcow", "--bench", "cell_contention"]),
         &[
-            (
-                "ARCOW_CONTENTION_JSON",
-                // Relative to the workspace, where cargo runs the bench, so
-                // the command in the report names no machine's folders.
-                contention_json
-                    .strip_prefix(&paths.root)
-                    .unwrap_or(&contention_json)
-                    .display()
-                    .to_string(),
-            ),
+            ("ARCOW_CONTENTION_JSON", relative(&contention_json)),
             ("ARCOW_CONTENTION_SECS", opts.contention_secs.clone()),
             ("ARCOW_CONTENTION_ROUNDS", opts.contention_rounds.clone()),
         ],
     )?;
     cargo_run(
+        strings(&["bench", "-p", "arcow", "--bench", "cell_watch"]),
+        &[
+            ("ARCOW_WATCH_JSON", relative(&watch_json)),
+            ("ARCOW_WATCH_SECS", opts.contention_secs.clone()),
+            ("ARCOW_WATCH_ROUNDS", opts.contention_rounds.clone()),
+            ("ARCOW_WATCH_WAKES", opts.watch_wakes.clone()),
+        ],
+    )?;
+    cargo_run(
         strings(&["bench", "-p", "arcow", "--bench", "map_targets"]),
         &[
-            (
-                "ARCOW_MAP_TARGETS_JSON",
-                map_json
-                    .strip_prefix(&paths.root)
-                    .unwrap_or(&map_json)
-                    .display()
-                    .to_string(),
-            ),
+            ("ARCOW_MAP_TARGETS_JSON", relative(&map_json)),
             ("ARCOW_ROUNDS", opts.map_rounds.clone()),
         ],
     )?;

@@ -443,7 +443,57 @@ group one after another; the design's targets are checked by
     ],
 };
 
-pub const SECTIONS: [Section; 5] = [COW, VEC, PAGED, CELL, MAP];
+pub const STRING: Section = Section {
+    bench: "string",
+    title: "`CowStr`",
+    subject: "arcow::CowStr",
+    intro: r#"`benches/string.rs` compares `arcow::CowStr` (16 bytes, up to 15 inline, longer
+strings in a shared refcounted buffer) with `String`, `Arc<str>` and
+`ecow::EcoString` (16 bytes, 15 inline). Bench ids are
+`<group>/<string>/<parameter>`, e.g. `clone_drop/arcow::CowStr/long`; in
+`eq` and `hash` the anchor is `str` itself (a `String` read through
+`as_str()`). Criterion's folders for these ids are `arcow__CowStr`,
+`Arc_str_`, `ecow__EcoString`, `String` and `str`."#,
+    groups: &[
+        Group {
+            name: "clone_drop",
+            about: "clone a string, drop the clone; `short` is 11 bytes (inline for `CowStr` and `EcoString`), `long` 64 bytes",
+            notes: r#"A short `CowStr` clone copies its 16 bytes: no atomic operation, no
+allocation (the design's target for short strings is that, not a ratio; the
+allocation count is in tests/str_alloc.rs). A long one increments the shared
+buffer's count, as `Arc<str>` and `EcoString` do; `String` allocates and
+copies at both lengths."#,
+        },
+        Group {
+            name: "push_str_1k",
+            about: "build a 1 KiB string from empty by 32 `push_str`s of 32 bytes, drop it",
+            notes: r#"The string is unique throughout, so `CowStr::push_str` takes the in-place
+path (copy into a unique buffer with room) except when it grows; `String`
+has no uniqueness to check."#,
+        },
+        Group {
+            name: "eq",
+            about: "compare two equal strings held in different places, 8 and 64 bytes (`str`: two `String`s compared as `&str`)",
+            notes: "",
+        },
+        Group {
+            name: "hash",
+            about: "hash a string with SipHash-1-3 (`DefaultHasher`, fixed keys), 8 and 64 bytes",
+            notes: "`CowStr` hashes exactly as `str` does, so a `CowMap<CowStr, V>` is searched with `&str`.",
+        },
+        Group {
+            name: "map_first_write",
+            about: "snapshot (`clone`) a `CowMap` of 100k keys of 20 to 40 bytes, write one value, drop the snapshot: `CowMap<CowStr, u64>` against `CowMap<String, u64>`",
+            notes: r#"The write copies one page of the map. With `String` keys that clones every
+key in the page (an allocation and a copy each); with `CowStr` keys (all
+long here) a refcount increment each. The design's target for this case is
+"no allocation per key in the copied page", which tests/str_alloc.rs checks
+by counting allocations; the ratio is given for information, with no bar."#,
+        },
+    ],
+};
+
+pub const SECTIONS: [Section; 6] = [COW, VEC, PAGED, CELL, MAP, STRING];
 
 pub const CONTENTION_INTRO: &str = r#"`benches/cell_contention.rs` (a plain binary printing tables; its JSON
 output feeds this report): one reader thread and one writer thread share a
@@ -505,6 +555,66 @@ resolve the 0.8x bar. Where the writers' lock sits did not show in those
 rounds either (lock adjacent against padded: median 1.01). `left-right` and
 `concread` (named by the design as peers) are not benchmarked: they are not
 dependencies."#;
+
+pub const CHEAP_WRITER_INTRO: &str = r#"The same bench, a third writer: one reader and one writer that updates back
+to back with almost no work, so the writer's cost is the copy and the
+publish, and the reader feels every cache line the writer touches.
+`CowCell::update` runs against `ArcSwap::rcu` (clone, change,
+compare-and-swap) on three values: `4 x u64` (the reader reads all four),
+`4 KiB, 3 words` (a `[u64; 512]`; the reader reads words 0 to 2) and
+`4 KiB, all` (the reader sums all 512). `CowCell (before)` is the cell as it
+was before issue 14, rebuilt in the bench from public parts: an
+`ArcSwapAny<Cow<T>>` with the writers' `Mutex` right next to it, and an
+update that takes a counted handle (`load_full`), copies with `make_mut` and
+swaps, so its writer wrote the published value's count twice per update and
+its lock's line (the readers' line) three times.
+
+Every contender runs once per round, in turn; ratios are medians of
+per-round ratios, with the least and greatest round. Readers pay for every
+publish (each is a new value to pull into the reader's cache), so a faster
+writer costs its readers more: the same three values run again with the
+writer `paced` at 500k updates a second, a rate every writer here sustains,
+where the readers' difference is what one publish costs them. The target
+(at least 0.9x raw `ArcSwap`'s reads, each value) is on the back-to-back
+writer. To run this part alone: `cargo bench -p arcow --bench
+cell_contention -- cheap/`."#;
+
+pub const WATCH_INTRO: &str = r#"`benches/cell_watch.rs` (a plain binary printing tables, like
+benches/cell_contention.rs; its JSON output feeds this report) compares
+`CowCell`'s change notification (`version`, `changed`, `wait_changed`) with
+`tokio::sync::watch`, which keeps its value under an `RwLock`. Three parts:
+
+| part | what runs | measured |
+|---|---|---|
+| `reads` | one reader thread and one writer thread; the writer changes the value for about 10 µs per update, back to back | the reader's reads per second |
+| `wake` | a task waiting for a change on a tokio multi-thread runtime (2 workers); a plain thread publishes one change at a time, spaced so the task is parked each time | publish-to-wake latency, p50 and p99 |
+| `blocking` | as `wake`, the waiter a plain thread in `CowCell::wait_changed` (`watch` has no blocking wait) | publish-to-wake latency, for information |
+
+| type | reader | writer (`reads`) | waiter (`wake`) | publisher (`wake`) |
+|---|---|---|---|---|
+| `arcow::CowCell` | `cell.load()`, read | `update`: clone, change the clone for ~10 µs, publish | `v = cell.changed(v).await` | `update` (bump a counter) |
+| `tokio::sync::watch` | `rx.borrow()`, read | `send_modify`: change in place for ~10 µs under the value's write lock | `rx.changed().await` | `send_modify` (bump a counter) |
+
+The value is the table of benches/cell_contention.rs (a counter and 64 rows
+of `{value, check}`, 1032 bytes; a torn read panics). `send_modify` holds
+`watch`'s write lock for the whole update and `borrow()` waits for it;
+`CowCell`'s writer works on a private copy and its readers never wait. For
+the latencies the publisher notes the time just before it publishes and the
+woken task notes it as soon as its `changed` completes; the first 20
+wake-ups of a run are warm-up, and each run starts a fresh runtime. Both
+waits go through the same path in tokio (the waker's `wake`, a worker
+unparked, the task polled), so the ratio shows what each notification
+mechanism adds to it. Each part runs both types once per round, alternating
+which goes first. To run this bench alone: `cargo bench -p arcow --bench
+cell_watch` (3 rounds, 1 s per `reads` run, 1000 wake-ups 300 µs apart per
+`wake` run); `ARCOW_WATCH_SECS`, `ARCOW_WATCH_ROUNDS`, `ARCOW_WATCH_WAKES`,
+`ARCOW_WATCH_SPACING_US` and `ARCOW_WATCH_VERBOSE=1` change that, an
+argument such as `wake/` filters the parts."#;
+
+pub const WATCH_NOTES: &str = r#"On 2 cores, `reads` is exactly one reader beside the writer, and `wake` has
+the publisher thread and two workers on two cores (they sleep most of the
+time). Another process on the machine shows up in the latencies first:
+compare the load averages above with the core count."#;
 
 pub const SWEEP_NOTES: &str = r#"The sweep runs 1 to as many reader threads as the machine has cores, and no
 writer: with a writer beside them the top of the sweep would have more

@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::data::{Estimate, Results, PERCENTILES};
+use crate::data::{
+    Cheap, Contention, Estimate, Results, Spread, WatchWake, CHEAP_ANCHOR, PERCENTILES,
+};
 use crate::notes::{self, Section};
 use crate::targets::{self, Bar, Measured, Target};
 
@@ -17,7 +19,7 @@ pub struct Figures {
 }
 
 /// Types in the order tables list them; others follow, sorted.
-const TYPE_ORDER: [&str; 21] = [
+const TYPE_ORDER: [&str; 26] = [
     "arcow::Cow",
     "std::Arc",
     "triomphe::Arc",
@@ -39,7 +41,16 @@ const TYPE_ORDER: [&str; 21] = [
     "arcow::CowCell<CowMap>",
     "arcow::CowCell<HashMap>",
     "std::RwLock<HashMap>",
+    "arcow::CowStr",
+    "String",
+    "str",
+    "Arc<str>",
+    "ecow::EcoString",
 ];
+
+/// Parameters that are words, in the order tables list them (before other
+/// words, which are sorted).
+const WORD_ORDER: [&str; 2] = ["short", "long"];
 
 /// A ratio this much worse than an anchor's lands in "Where arcow loses"
 /// even without a target.
@@ -85,12 +96,17 @@ pub fn value_size(v: &str) -> Option<f64> {
 fn value_order(a: &Option<String>, b: &Option<String>) -> std::cmp::Ordering {
     let key = |v: &Option<String>| {
         let size = v.as_deref().and_then(value_size);
-        (size.is_none(), size.unwrap_or(0.0), v.clone())
+        let word = v
+            .as_deref()
+            .and_then(|v| WORD_ORDER.iter().position(|w| *w == v))
+            .unwrap_or(WORD_ORDER.len());
+        (size.is_none(), size.unwrap_or(0.0), word, v.clone())
     };
     let (ka, kb) = (key(a), key(b));
     ka.0.cmp(&kb.0)
         .then(ka.1.total_cmp(&kb.1))
         .then(ka.2.cmp(&kb.2))
+        .then(ka.3.cmp(&kb.3))
 }
 
 /// Three significant digits and a unit: `3.87 ns`, `1.72 µs`, `157 ms`.
@@ -152,6 +168,7 @@ fn fmt_bar(bar: Bar, time: bool) -> String {
     match bar {
         Bar::AtMost(x) => format!("≤ {}", f(x)),
         Bar::AtLeast(x) => format!("≥ {}", f(x)),
+        Bar::Info => "none".into(),
     }
 }
 
@@ -173,8 +190,14 @@ impl Outcome {
         self.measured.map(|m| m.value)
     }
 
+    /// A figure with no bar, reported for information.
+    fn is_info(&self) -> bool {
+        matches!(self.target.bar, Bar::Info)
+    }
+
     fn result(&self) -> &'static str {
         match self.ratio() {
+            Some(_) if self.is_info() => "for information",
             Some(x) if self.target.bar.passes(x) => "pass",
             Some(_) => "**miss**",
             None => "not measured",
@@ -261,6 +284,7 @@ pub fn render(r: &Results, figures: &Figures) -> String {
         criterion_section(&mut out, r, section, figures);
     }
     contention_section(&mut out, r, figures);
+    watch_section(&mut out, r);
     losses(&mut out, r);
     out
 }
@@ -323,7 +347,9 @@ fn run_section(out: &mut String, r: &Results) {
     out.push_str(
         "Medians are criterion's `median.point_estimate` in \
          `target/criterion/<group>/<function>/<value>/report-<bench>/estimates.json` \
-         (criterion writes `arcow::Cow` as `arcow__Cow` in paths). \
+         (criterion makes ids safe for paths: `arcow::Cow` is the folder `arcow__Cow`, \
+         `Arc<str>` is `Arc_str_`; the names in the tables are the ids themselves, from \
+         the `benchmark.json` beside each estimate). \
          `cargo xtask bench-report --from-existing` regenerates this file from them \
          and `target/bench-report/` without running anything.\n\n",
     );
@@ -334,13 +360,19 @@ fn run_section(out: &mut String, r: &Results) {
 fn summary(out: &mut String, r: &Results) {
     let outcomes: Vec<Outcome> = targets::all().map(|t| Outcome::of(t, r)).collect();
     let passed = outcomes.iter().filter(|o| o.result() == "pass").count();
-    let measured = outcomes.iter().filter(|o| o.ratio().is_some()).count();
+    let measured = outcomes
+        .iter()
+        .filter(|o| o.ratio().is_some() && !o.is_info())
+        .count();
+    let info = outcomes.iter().filter(|o| o.is_info()).count();
     out.push_str("## Targets at a glance\n\n");
     let _ = writeln!(
         out,
-        "{passed} of {measured} measured targets pass ({} in all). Each is repeated \
-         under its group below, with the numbers behind it.\n",
-        outcomes.len()
+        "{passed} of {measured} measured targets pass ({} in all, and {info} figure{} \
+         without a bar, for information). Each is repeated under its group below, with \
+         the numbers behind it.\n",
+        outcomes.len() - info,
+        if info == 1 { "" } else { "s" }
     );
     target_table(out, &outcomes);
 }
@@ -697,7 +729,9 @@ fn contention_section(out: &mut String, r: &Results, figures: &Figures) {
         }
     }
     out.push_str(notes::CONTENTION_NOTES);
-    out.push_str("\n\n### Readers from 1 to the core count\n\n");
+    out.push_str("\n\n");
+    cheap_writer(out, r, c);
+    out.push_str("### Readers from 1 to the core count\n\n");
     match &c.sweep {
         Some(s) if !s.threads.is_empty() => {
             out.push_str("Total reads per second, no writer:\n\n| type |");
@@ -740,6 +774,219 @@ fn contention_section(out: &mut String, r: &Results, figures: &Figures) {
     );
     out.push_str(notes::SWEEP_NOTES);
     out.push_str("\n\n");
+}
+
+/// The cheap-writer scenario of benches/cell_contention.rs: a table per
+/// writer mode (rows: value x type), then its targets.
+fn cheap_writer(out: &mut String, r: &Results, c: &Contention) {
+    out.push_str("### A cheap writer: `CowCell` against `ArcSwap::rcu`\n\n");
+    out.push_str(notes::CHEAP_WRITER_INTRO);
+    out.push_str("\n\n");
+    let cheap = c.cheap_writer.as_deref().unwrap_or_default();
+    let mut modes = vec!["back-to-back", "paced"];
+    for x in cheap {
+        if !modes.contains(&x.writer.as_str()) {
+            modes.push(&x.writer);
+        }
+    }
+    if c.cheap_writer.is_none() {
+        out.push_str(
+            "Not in this run: its target/bench-report/contention.json has no `cheap_writer` \
+             (it was written by a benches/cell_contention.rs without this scenario).\n\n",
+        );
+    } else if cheap.is_empty() {
+        out.push_str("Not in this run (a filter left out every cheap-writer case).\n\n");
+    }
+    let anchor = code(short(CHEAP_ANCHOR));
+    for mode in modes {
+        let rows: Vec<&Cheap> = cheap.iter().filter(|x| x.writer == mode).collect();
+        let mode_targets: Vec<Outcome> = targets::for_cheap(mode)
+            .map(|t| Outcome::of(t, r))
+            .collect();
+        if rows.is_empty() && mode_targets.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "#### Writer `{mode}`\n");
+        if !rows.is_empty() {
+            let _ = writeln!(
+                out,
+                "Reads and writes per second (medians over {} round{}), and each type over \
+                 {anchor}: the median over rounds of each round's ratio, for reads with the \
+                 least and greatest round (higher is better for the cell):\n",
+                c.rounds,
+                if c.rounds == 1 { "" } else { "s" }
+            );
+            let _ = writeln!(
+                out,
+                "| value | type | reads/s | writes/s | reads / {anchor} | least–greatest round \
+                 | writes / {anchor} |\n|---|---|---|---|---|---|---|"
+            );
+            for x in rows {
+                for case in &x.cases {
+                    let ratio = x.ratios.iter().find(|q| q.name == case.name);
+                    let _ = writeln!(
+                        out,
+                        "| `{}` | {} | {} | {} | {} | {} | {} |",
+                        x.value,
+                        code(&case.name),
+                        fmt_rate(case.reads_per_sec),
+                        fmt_rate(case.writes_per_sec),
+                        ratio.map_or(String::new(), |q| fmt_ratio(q.reads)),
+                        ratio.map_or(String::new(), |q| format!(
+                            "{}–{}",
+                            fmt_ratio(q.reads_min),
+                            fmt_ratio(q.reads_max)
+                        )),
+                        ratio.map_or(String::new(), |q| fmt_ratio(q.writes)),
+                    );
+                }
+            }
+            out.push('\n');
+        }
+        target_table(out, &mode_targets);
+    }
+}
+
+/// A ratio over rounds: the median, and the least and greatest round.
+fn fmt_spread(s: &Option<Spread>) -> String {
+    match s {
+        Some(s) => format!(
+            "{} ({}–{})",
+            fmt_ratio(s.median),
+            fmt_ratio(s.min),
+            fmt_ratio(s.max)
+        ),
+        None => "—".into(),
+    }
+}
+
+/// benches/cell_watch.rs: change notification against `tokio::sync::watch`.
+fn watch_section(out: &mut String, r: &Results) {
+    out.push_str("## `CowCell` change notification against `tokio::sync::watch`\n\n");
+    out.push_str(notes::WATCH_INTRO);
+    out.push_str("\n\n");
+    let w = r.watch.as_ref();
+    match w {
+        None => out.push_str(
+            "Not in this run (no target/bench-report/cell_watch.json; run \
+             `ARCOW_WATCH_JSON=target/bench-report/cell_watch.json cargo bench --bench cell_watch`).\n\n",
+        ),
+        Some(w) => {
+            let _ = writeln!(
+                out,
+                "This run: {} round{}, {} cores; load average at the start {}, at the end {}. \
+                 Tables give medians over rounds; ratios `CowCell / watch` the median over \
+                 rounds of each round's ratio, with the least and greatest round in brackets.\n",
+                w.rounds,
+                if w.rounds == 1 { "" } else { "s" },
+                w.cores,
+                w.load_start,
+                w.load_end
+            );
+        }
+    }
+    let not_in_run = |out: &mut String, part: &str| {
+        if w.is_some() {
+            let _ = writeln!(out, "Not in this run (a filter left out part `{part}`).\n");
+        }
+    };
+    let part_targets = |out: &mut String, part: &str| {
+        let outcomes: Vec<Outcome> = targets::for_watch(part)
+            .map(|t| Outcome::of(t, r))
+            .collect();
+        target_table(out, &outcomes);
+    };
+
+    out.push_str("### Part `reads`: readers beside a ~10 µs writer\n\n");
+    match w.and_then(|w| w.reads.as_ref()) {
+        Some(x) => {
+            let _ = writeln!(
+                out,
+                "One reader thread and one writer thread, {} s per run; each update changes the \
+                 1 KiB value for {} (the work alone), back to back (`CowCell`: on a copy; \
+                 `watch`: in place, holding its lock). Reads and writes per second:\n",
+                x.secs,
+                fmt_time(x.work_ns)
+            );
+            out.push_str("| type | reads/s | writes/s |\n|---|---|---|\n");
+            for (name, reads, writes) in &x.types {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    code(name),
+                    fmt_rate(*reads),
+                    fmt_rate(*writes)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\n`CowCell / watch`: reads/s {}; writes/s {} (for information).\n",
+                fmt_spread(&x.reads),
+                fmt_spread(&x.writes)
+            );
+        }
+        None => not_in_run(out, "reads"),
+    }
+    part_targets(out, "reads");
+
+    out.push_str("### Part `wake`: a task woken by a publish\n\n");
+    match w.and_then(|w| w.wake.as_ref()) {
+        Some(x) => {
+            let _ = writeln!(
+                out,
+                "A task waiting for a change on a tokio multi-thread runtime (2 workers), a plain \
+                 thread publishing {} changes per run, {} µs apart. Publish-to-wake latency, and \
+                 the publish call alone:\n",
+                x.wakes, x.spacing_us
+            );
+            wake_table(out, x);
+            let _ = writeln!(
+                out,
+                "| | p50 | p90 | p99 |\n|---|---|---|---|\n| `CowCell` / `watch` | {} | {} | {} |\n",
+                fmt_spread(&x.p50),
+                fmt_spread(&x.p90),
+                fmt_spread(&x.p99)
+            );
+        }
+        None => not_in_run(out, "wake"),
+    }
+    part_targets(out, "wake");
+
+    out.push_str("### Part `blocking`: a thread in `wait_changed` (for information)\n\n");
+    match w.and_then(|w| w.blocking.as_ref()) {
+        Some(x) => {
+            let _ = writeln!(
+                out,
+                "A plain thread blocked in `CowCell::wait_changed`, a plain thread publishing {} \
+                 changes per run, {} µs apart (`watch` has no blocking wait):\n",
+                x.wakes, x.spacing_us
+            );
+            wake_table(out, x);
+        }
+        None => not_in_run(out, "blocking"),
+    }
+    out.push_str(notes::WATCH_NOTES);
+    out.push_str("\n\n");
+}
+
+/// Publish-to-wake latencies, one row per type.
+fn wake_table(out: &mut String, x: &WatchWake) {
+    out.push_str(
+        "| type | p50 | p90 | p99 | max | publish call, p50 |\n|---|---|---|---|---|---|\n",
+    );
+    for t in &x.types {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            code(&t.name),
+            fmt_time(t.p50),
+            fmt_time(t.p90),
+            fmt_time(t.p99),
+            fmt_time(t.max),
+            fmt_time(t.publish_p50)
+        );
+    }
+    out.push('\n');
 }
 
 /// A latency: whole ns below a millisecond, with a unit above.
@@ -859,6 +1106,55 @@ fn losses(out: &mut String, r: &Results) {
                     }
                 }
             }
+        }
+    }
+    let cheap = r
+        .contention
+        .as_ref()
+        .and_then(|c| c.cheap_writer.as_deref())
+        .unwrap_or_default();
+    for x in cheap {
+        if targets::for_cheap(&x.writer).next().is_some() {
+            continue;
+        }
+        let cell = x.ratios.iter().find(|q| q.name == "arcow::CowCell");
+        if let Some(q) = cell.filter(|q| q.reads < 1.0 / LOSS) {
+            any = true;
+            let _ = writeln!(
+                out,
+                "- cheap `{}` writer on `{}`: `CowCell`'s reader throughput is {}x {}'s \
+                 (least and greatest round: {}–{}).",
+                x.writer,
+                x.value,
+                fmt_ratio(q.reads),
+                code(CHEAP_ANCHOR),
+                fmt_ratio(q.reads_min),
+                fmt_ratio(q.reads_max)
+            );
+        }
+    }
+    if let Some(w) = &r.watch {
+        let writes = w.reads.as_ref().and_then(|x| x.writes);
+        if let Some(x) = writes.filter(|x| x.median < 1.0 / LOSS) {
+            any = true;
+            let _ = writeln!(
+                out,
+                "- change notification, part `reads`: `CowCell`'s writer does {}x the updates \
+                 of `tokio::sync::watch`'s (it copies the value; `watch` changes it in place).",
+                fmt_ratio(x.median)
+            );
+        }
+        let p90 = w.wake.as_ref().and_then(|x| x.p90);
+        if let Some(x) = p90.filter(|x| x.median > LOSS) {
+            any = true;
+            let _ = writeln!(
+                out,
+                "- change notification, part `wake`: `CowCell`'s p90 wake-up latency is {}x \
+                 `tokio::sync::watch`'s (least and greatest round: {}–{}).",
+                fmt_ratio(x.median),
+                fmt_ratio(x.min),
+                fmt_ratio(x.max)
+            );
         }
     }
     if !any {

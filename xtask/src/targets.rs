@@ -1,10 +1,10 @@
 //! The performance targets of the design, as checks on a run's numbers.
 
-use crate::data::Results;
+use crate::data::{Results, CHEAP_ANCHOR};
 
 /// A target's figure in a run: a ratio (or, for `Check::Absolute`, a time in
-/// ns), and, when it comes from benches/map_targets.rs, the spread over its
-/// interleaved rounds.
+/// ns), and, when it comes from interleaved rounds (benches/map_targets.rs,
+/// the cheap writer of benches/cell_contention.rs), their spread.
 #[derive(Clone, Copy, Debug)]
 pub struct Measured {
     pub value: f64,
@@ -30,6 +30,21 @@ pub enum Check {
         metric: &'static str,
         anchor: &'static str,
     },
+    /// benches/cell_contention.rs, the cheap writer: reads/s of
+    /// `arcow::CowCell` / `arc_swap::ArcSwap (rcu)` on `value` under
+    /// `writer` (`back-to-back` or `paced`); the bench runs the contenders
+    /// in turn in each round, so the figure comes with its range.
+    Cheap {
+        value: &'static str,
+        writer: &'static str,
+    },
+    /// benches/cell_watch.rs: `CowCell / tokio::sync::watch` in `part`
+    /// (`reads` or `wake`) for `metric` (`reads`; `p50`, `p99`); the bench
+    /// alternates the two each round, so the figure comes with its range.
+    Watch {
+        part: &'static str,
+        metric: &'static str,
+    },
     /// An absolute time in ns, not a ratio: `subject`'s median in
     /// `bench`/`group` at `value` (or its interleaved median, when the run
     /// has one).
@@ -46,13 +61,18 @@ pub enum Check {
 pub enum Bar {
     AtMost(f64),
     AtLeast(f64),
+    /// No bar: the figure is reported for information (the design's target
+    /// is checked elsewhere, e.g. by a test).
+    Info,
 }
 
 impl Bar {
+    /// Does `ratio` clear the bar? Always for `Info`, which has none.
     pub fn passes(self, ratio: f64) -> bool {
         match self {
             Bar::AtMost(max) => ratio <= max,
             Bar::AtLeast(min) => ratio >= min,
+            Bar::Info => true,
         }
     }
 }
@@ -67,7 +87,8 @@ pub struct Target {
 impl Target {
     /// The measured ratio (a time in ns for `Check::Absolute`), if the run
     /// has the numbers: the interleaved rounds of benches/map_targets.rs
-    /// when the run has them for this target, else criterion's medians.
+    /// when the run has them for this target, else criterion's medians;
+    /// the cheap writer's median of per-round ratios and their range.
     pub fn measure(&self, r: &Results) -> Option<Measured> {
         let interleaved = |bench, group, value, subject, anchor| {
             let t = r.interleaved(bench, group, value, subject, anchor)?;
@@ -117,6 +138,28 @@ impl Target {
                 };
                 plain(v.is_finite().then_some(v))
             }
+            Check::Watch { part, metric } => {
+                let w = r.watch.as_ref()?;
+                let spread = match (part, metric) {
+                    ("reads", "reads") => w.reads.as_ref()?.reads,
+                    ("wake", "p50") => w.wake.as_ref()?.p50,
+                    ("wake", "p99") => w.wake.as_ref()?.p99,
+                    _ => None,
+                }?;
+                spread.median.is_finite().then_some(Measured {
+                    value: spread.median,
+                    interleaved: Some((spread.min, spread.max, w.rounds)),
+                })
+            }
+            Check::Cheap { value, writer } => {
+                let c = r.contention.as_ref()?.cheap(value, writer)?;
+                let x = c.ratios.iter().find(|x| x.name == CELL)?;
+                let rounds = r.contention.as_ref().map_or(0, |c| c.rounds);
+                x.reads.is_finite().then_some(Measured {
+                    value: x.reads,
+                    interleaved: Some((x.reads_min, x.reads_max, rounds)),
+                })
+            }
         }
     }
 
@@ -143,6 +186,12 @@ impl Target {
                 metric,
                 anchor,
             } => format!("`{writer}` writer, {metric}: `CowCell` / `{anchor}`"),
+            Check::Cheap { value, writer } => {
+                format!("`{value}`, `{writer}` writer, reads: `CowCell` / `{CHEAP_ANCHOR}`")
+            }
+            Check::Watch { part, metric } => {
+                format!("`{part}`, {metric}: `CowCell` / `{WATCH}`")
+            }
             Check::Absolute {
                 group,
                 value,
@@ -196,7 +245,18 @@ const fn contention(
     }
 }
 
-use Bar::{AtLeast, AtMost};
+const fn cheap(value: &'static str) -> Target {
+    Target {
+        text: CHEAP,
+        check: Check::Cheap {
+            value,
+            writer: "back-to-back",
+        },
+        bar: AtLeast(0.9),
+    }
+}
+
+use Bar::{AtLeast, AtMost, Info};
 
 const COW: &str = "arcow::Cow";
 const STD_ARC: &str = "std::Arc";
@@ -225,6 +285,8 @@ const REBUILD_LOCK_READS: &str =
     "under a ~10 µs writer: reader throughput at least 5x `RwLock`'s (std and parking_lot)";
 const REBUILD_LOCK_P999: &str =
     "under a ~10 µs writer: reader p99.9 at most 1/10 of `RwLock`'s (std and parking_lot)";
+const CHEAP: &str =
+    "cheap back-to-back writer: `CowCell` readers at least 0.9x raw `ArcSwap` (rcu)";
 const REBUILD_LOCK_P999_CO: &str =
     "the same, p99.9 corrected for coordinated omission (a blocked reader issues no reads)";
 
@@ -378,6 +440,9 @@ pub const TARGETS: &[Target] = &[
         SWAP,
         AtLeast(0.8),
     ),
+    cheap("4 x u64"),
+    cheap("4 KiB, 3 words"),
+    cheap("4 KiB, all"),
 ];
 
 /// `CowMap / anchor` in benches/map.rs (and benches/map_targets.rs).
@@ -449,9 +514,93 @@ pub const MAP_TARGETS: &[Target] = &[
     },
 ];
 
-/// Every target: the design's list above, then the map's.
+const COW_STR: &str = "arcow::CowStr";
+
+/// `CowStr / anchor` in benches/string.rs.
+const fn string(
+    text: &'static str,
+    group: &'static str,
+    value: Option<&'static str>,
+    anchor: &'static str,
+    bar: Bar,
+) -> Target {
+    Target {
+        text,
+        check: Check::Time {
+            bench: "string",
+            group,
+            value,
+            subject: COW_STR,
+            anchor,
+        },
+        bar,
+    }
+}
+
+const STR_CLONE_DROP: &str =
+    "`CowStr` clone+drop of a long string no slower than `Arc<str>` and `EcoString` (5% allowed for noise)";
+const STR_EQ: &str = "`CowStr` comparison within 1.1x of `str`'s";
+const STR_HASH: &str = "`CowStr` hashing within 1.1x of `str`'s";
+
+/// The targets of `CowStr` (the design's section "CowStr"), in the order
+/// of benches/string.rs.
+pub const STRING_TARGETS: &[Target] = &[
+    string(STR_CLONE_DROP, "clone_drop", Some("long"), "Arc<str>", AtMost(1.05)),
+    string(STR_CLONE_DROP, "clone_drop", Some("long"), "ecow::EcoString", AtMost(1.05)),
+    string(
+        "`CowStr::push_str` building a 1 KiB string within 1.2x of `String`",
+        "push_str_1k",
+        None,
+        "String",
+        AtMost(1.2),
+    ),
+    string(STR_EQ, "eq", Some("8"), "str", AtMost(1.1)),
+    string(STR_EQ, "eq", Some("64"), "str", AtMost(1.1)),
+    string(STR_HASH, "hash", Some("8"), "str", AtMost(1.1)),
+    string(STR_HASH, "hash", Some("64"), "str", AtMost(1.1)),
+    string(
+        "`CowMap<CowStr, u64>` first write after a snapshot, against `String` keys (no bar: the design's, no allocation per key, is tests/str_alloc.rs's)",
+        "map_first_write",
+        Some("100k"),
+        "String",
+        Info,
+    ),
+];
+
+const WATCH: &str = "tokio::sync::watch";
+
+const fn watch(text: &'static str, part: &'static str, metric: &'static str, bar: Bar) -> Target {
+    Target {
+        text,
+        check: Check::Watch { part, metric },
+        bar,
+    }
+}
+
+const WAKE: &str =
+    "wake-up latency of a task waiting for a change (tokio, 2 workers): p50 and p99 at most 1.2x `watch`'s";
+
+/// The targets of `CowCell`'s change notification (issue 14), against
+/// `tokio::sync::watch`, in the order of benches/cell_watch.rs.
+pub const WATCH_TARGETS: &[Target] = &[
+    watch(
+        "under a ~10 µs writer (`watch`: in place, under its lock): reader throughput at least 5x `watch`'s",
+        "reads",
+        "reads",
+        AtLeast(5.0),
+    ),
+    watch(WAKE, "wake", "p50", AtMost(1.2)),
+    watch(WAKE, "wake", "p99", AtMost(1.2)),
+];
+
+/// Every target: the design's list above, then the map's, the string's and
+/// change notification's.
 pub fn all() -> impl Iterator<Item = &'static Target> {
-    TARGETS.iter().chain(MAP_TARGETS)
+    TARGETS
+        .iter()
+        .chain(MAP_TARGETS)
+        .chain(STRING_TARGETS)
+        .chain(WATCH_TARGETS)
 }
 
 /// The targets measured in `bench`/`group`.
@@ -468,4 +617,18 @@ pub fn for_writer(writer: &str) -> impl Iterator<Item = &'static Target> + '_ {
     TARGETS
         .iter()
         .filter(move |t| matches!(t.check, Check::Contention { writer: w, .. } if w == writer))
+}
+
+/// The change-notification targets of `part` of benches/cell_watch.rs.
+pub fn for_watch(part: &str) -> impl Iterator<Item = &'static Target> + '_ {
+    WATCH_TARGETS
+        .iter()
+        .filter(move |t| matches!(t.check, Check::Watch { part: p, .. } if p == part))
+}
+
+/// The cheap-writer targets under `writer` (`back-to-back` or `paced`).
+pub fn for_cheap(writer: &str) -> impl Iterator<Item = &'static Target> + '_ {
+    TARGETS
+        .iter()
+        .filter(move |t| matches!(t.check, Check::Cheap { writer: w, .. } if w == writer))
 }

@@ -14,6 +14,12 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A bench id as criterion 0.5 names its folder (`make_filename_safe`):
+/// `arcow::CowStr` is `arcow__CowStr`, `Arc<str>` is `Arc_str_`.
+fn criterion_dir_name(id: &str) -> String {
+    id.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_")
+}
+
 /// One criterion result, as `cargo bench -- --save-baseline report-<bench>` leaves it.
 fn estimate(
     criterion: &Path,
@@ -23,9 +29,11 @@ fn estimate(
     value: Option<&str>,
     ns: f64,
 ) {
-    let mut dir = criterion.join(group).join(function.replace("::", "__"));
+    let mut dir = criterion
+        .join(criterion_dir_name(group))
+        .join(criterion_dir_name(function));
     if let Some(v) = value {
-        dir = dir.join(v);
+        dir = dir.join(criterion_dir_name(v));
     }
     for sub in ["new", &data::baseline(bench)] {
         let d = dir.join(sub);
@@ -79,7 +87,35 @@ const CONTENTION: &str = r#"{
   "sweep": {"threads": [1, 2], "cases": [
     {"type": "arcow::CowCell", "reads_per_sec": [229e6, 450e6]},
     {"type": "std::RwLock", "reads_per_sec": [201e6, 40e6]}
-  ], "least_cpu_share": [0.99, 0.6]}
+  ], "least_cpu_share": [0.99, 0.6]},
+  "cheap_writer": [
+    {"value": "4 x u64", "writer": "back-to-back",
+     "cases": [
+       {"type": "arcow::CowCell", "reads_per_sec": 92e6, "writes_per_sec": 6.1e6},
+       {"type": "CowCell (before)", "reads_per_sec": 20e6, "writes_per_sec": 10.4e6},
+       {"type": "arc_swap::ArcSwap (rcu)", "reads_per_sec": 100e6, "writes_per_sec": 6.3e6}
+     ],
+     "ratios": [
+       {"type": "arcow::CowCell", "reads": 0.92, "reads_min": 0.85, "reads_max": 1.01, "writes": 0.97},
+       {"type": "CowCell (before)", "reads": 0.2, "reads_min": 0.18, "reads_max": 0.25, "writes": 1.65}
+     ]},
+    {"value": "4 KiB, 3 words", "writer": "back-to-back",
+     "cases": [
+       {"type": "arcow::CowCell", "reads_per_sec": 80e6, "writes_per_sec": 3.3e6},
+       {"type": "arc_swap::ArcSwap (rcu)", "reads_per_sec": 100e6, "writes_per_sec": 2.0e6}
+     ],
+     "ratios": [
+       {"type": "arcow::CowCell", "reads": 0.8, "reads_min": 0.7, "reads_max": 0.95, "writes": 1.64}
+     ]},
+    {"value": "4 KiB, all", "writer": "paced",
+     "cases": [
+       {"type": "arcow::CowCell", "reads_per_sec": 5.5e6, "writes_per_sec": 485e3},
+       {"type": "arc_swap::ArcSwap (rcu)", "reads_per_sec": 10.2e6, "writes_per_sec": 485e3}
+     ],
+     "ratios": [
+       {"type": "arcow::CowCell", "reads": 0.54, "reads_min": 0.5, "reads_max": 0.6, "writes": 1.0}
+     ]}
+  ]
 }"#;
 
 /// benches/map_targets.rs: interleaved get_hit (both anchors), first_write
@@ -110,6 +146,30 @@ const MAP_TARGETS: &str = r#"{
     {"bench": "map", "group": "cell_update", "value": "1M", "subject": "arcow::CowCell<CowMap>", "anchor": null,
      "unit": "ns", "bar_at_most": 5000.0, "median": 2000.0, "min": 1900.0, "max": 2500.0, "values": [1900.0, 2000.0, 2500.0], "pass": true}
   ]
+}"#;
+
+/// benches/cell_watch.rs: reads passes, wake p50 passes and p99 misses.
+const WATCH: &str = r#"{
+  "cores": 2, "rounds": 3, "load_average_start": "0.30 0.20 0.10", "load_average_end": "0.50 0.30 0.10",
+  "parts": {
+    "reads": {"secs": 1.0, "work_ns": 10200.0, "target_min_reads": 5.0,
+      "types": [
+        {"type": "arcow::CowCell", "reads_per_sec": 150e6, "writes_per_sec": 60e3},
+        {"type": "tokio::sync::watch", "reads_per_sec": 10e6, "writes_per_sec": 95e3}
+      ],
+      "ratio_reads": {"median": 15.0, "min": 9.5, "max": 30.0},
+      "ratio_writes": {"median": 0.63, "min": 0.6, "max": 0.7}},
+    "wake": {"wakes": 1000, "spacing_us": 300, "target_max": 1.2,
+      "types": [
+        {"type": "arcow::CowCell", "latency_ns": {"p50": 12500, "p90": 30000, "p99": 52000, "max": 1.8e6}, "publish_call_p50_ns": 3300},
+        {"type": "tokio::sync::watch", "latency_ns": {"p50": 12000, "p90": 17500, "p99": 34000, "max": 40000}, "publish_call_p50_ns": 3200}
+      ],
+      "ratio_p50": {"median": 1.04, "min": 0.98, "max": 1.1},
+      "ratio_p90": {"median": 1.7, "min": 1.5, "max": 1.9},
+      "ratio_p99": {"median": 1.5, "min": 1.3, "max": 1.6}},
+    "blocking": {"wakes": 1000, "spacing_us": 300,
+      "latency_ns": {"p50": 9500, "p90": 16000, "p99": 18500, "max": 26400}, "publish_call_p50_ns": 4530}
+  }
 }"#;
 
 fn fixture(dir: &Path) -> data::Results {
@@ -249,9 +309,81 @@ fn fixture(dir: &Path) -> data::Results {
     ] {
         estimate(&criterion, "map", "cell_update", function, Some("1M"), ns);
     }
+    // string: every group, with ids criterion must make safe for paths.
+    for (function, short, long) in [
+        ("arcow::CowStr", 1.0, 4.0),
+        ("String", 15.0, 15.0),
+        ("Arc<str>", 4.0, 4.0),
+        ("ecow::EcoString", 1.2, 3.6),
+    ] {
+        estimate(
+            &criterion,
+            "string",
+            "clone_drop",
+            function,
+            Some("short"),
+            short,
+        );
+        estimate(
+            &criterion,
+            "string",
+            "clone_drop",
+            function,
+            Some("long"),
+            long,
+        );
+    }
+    for (function, ns) in [
+        ("arcow::CowStr", 290.0),
+        ("String", 250.0),
+        ("ecow::EcoString", 310.0),
+    ] {
+        estimate(&criterion, "string", "push_str_1k", function, None, ns);
+    }
+    for (group, value, cow, anchor) in [
+        ("eq", "8", 2.6, 2.5),
+        ("eq", "64", 3.3, 2.8),
+        ("hash", "8", 12.5, 12.0),
+        ("hash", "64", 22.0, 21.5),
+    ] {
+        estimate(
+            &criterion,
+            "string",
+            group,
+            "arcow::CowStr",
+            Some(value),
+            cow,
+        );
+        estimate(&criterion, "string", group, "str", Some(value), anchor);
+        estimate(
+            &criterion,
+            "string",
+            group,
+            "ecow::EcoString",
+            Some(value),
+            cow,
+        );
+    }
+    estimate(
+        &criterion,
+        "string",
+        "map_first_write",
+        "arcow::CowStr",
+        Some("100k"),
+        2900.0,
+    );
+    estimate(
+        &criterion,
+        "string",
+        "map_first_write",
+        "String",
+        Some("100k"),
+        7250.0,
+    );
     fs::create_dir_all(&report).unwrap();
     fs::write(report.join("contention.json"), CONTENTION).unwrap();
     fs::write(report.join("map_targets.json"), MAP_TARGETS).unwrap();
+    fs::write(report.join(data::WATCH_JSON), WATCH).unwrap();
     let run = data::RunInfo {
         command: "cargo xtask bench-report".into(),
         commands: vec!["cargo bench -p arcow --bench cow -- --save-baseline report-cow".into()],
@@ -385,8 +517,11 @@ fn renders_tables_targets_and_losses() {
         "## `PagedCowVec<T>`",
         "## `CowCell<T>`, one thread",
         "## `CowMap<K, V>`",
+        "## `CowStr`",
         "## `CowCell<T>` under a writer",
+        "### A cheap writer: `CowCell` against `ArcSwap::rcu`",
         "### Readers from 1 to the core count",
+        "## `CowCell` change notification against `tokio::sync::watch`",
         "## Where arcow loses",
     ] {
         assert!(md.contains(heading), "{heading} missing");
@@ -487,4 +622,245 @@ fn options() {
     assert!(Options::parse(&args(&["--warm-up-time"])).is_err());
     assert!(Options::parse(&args(&["--sample-size", "x"])).is_err());
     assert!(Options::parse(&args(&["--bogus"])).is_err());
+    let o = Options::parse(&args(&["--quick"])).unwrap();
+    assert_eq!(o.watch_wakes, "100");
+    let o = Options::parse(&args(&["--watch-wakes", "500"])).unwrap();
+    assert_eq!(o.watch_wakes, "500");
+    assert!(Options::parse(&args(&["--watch-wakes", "0"])).is_err());
+}
+
+#[test]
+fn cheap_writer_parsed_and_checked() {
+    let dir = scratch("cheap");
+    let mut r = fixture(&dir);
+    let c = r.contention.as_ref().unwrap();
+    let cheap = c.cheap_writer.as_ref().unwrap();
+    assert_eq!(cheap.len(), 3);
+    let quad = c.cheap("4 x u64", "back-to-back").unwrap();
+    assert_eq!(quad.cases.len(), 3);
+    assert_eq!(quad.cases[1].name, "CowCell (before)");
+    assert_eq!(quad.cases[2].writes_per_sec, 6.3e6);
+    let before = &quad.ratios[1];
+    assert_eq!(
+        (
+            before.reads,
+            before.reads_min,
+            before.reads_max,
+            before.writes
+        ),
+        (0.2, 0.18, 0.25, 1.65)
+    );
+    assert!(c.cheap("4 x u64", "paced").is_none());
+    // The targets: one per value, on the back-to-back writer, with the range
+    // of the rounds (the JSON's top-level `rounds`).
+    let cheap_targets: Vec<_> = targets::for_cheap("back-to-back").collect();
+    assert_eq!(cheap_targets.len(), 3);
+    assert!(targets::for_cheap("paced").next().is_none());
+    let m = cheap_targets[0].measure(&r).unwrap();
+    assert_eq!((m.value, m.interleaved), (0.92, Some((0.85, 1.01, 3))));
+    assert!(cheap_targets[0].bar.passes(m.value));
+    let m = cheap_targets[1].measure(&r).unwrap();
+    assert!(!cheap_targets[1].bar.passes(m.value));
+    assert!(
+        cheap_targets[2].measure(&r).is_none(),
+        "4 KiB, all: not in the fixture"
+    );
+    let md = render::render(&r, &render::Figures::default());
+    let section = &md[md.find("### A cheap writer").unwrap()..md.find("### Readers from").unwrap()];
+    assert!(
+        section.contains("#### Writer `back-to-back`") && section.contains("#### Writer `paced`")
+    );
+    assert!(
+        section.contains(
+            "| `4 x u64` | `arcow::CowCell` | 92.0 M | 6.1 M | 0.92 | 0.85–1.01 | 0.97 |"
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains("| `4 x u64` | `arc_swap::ArcSwap (rcu)` | 100.0 M | 6.3 M |  |  |  |")
+    );
+    assert!(section.contains(
+        "| `4 KiB, all` | `arcow::CowCell` | 5.5 M | 485.0 k | 0.54 | 0.50–0.60 | 1.00 |"
+    ));
+    assert!(section.contains(
+        "| cheap back-to-back writer: `CowCell` readers at least 0.9x raw `ArcSwap` (rcu) | `4 x u64`, `back-to-back` writer, reads: `CowCell` / `arc_swap::ArcSwap (rcu)` | 0.92 (0.85–1.01, 3 rounds) | ≥ 0.90 | pass |"
+    ), "{section}");
+    assert!(section.contains(
+        "| ″ | `4 KiB, 3 words`, `back-to-back` writer, reads: `CowCell` / `arc_swap::ArcSwap (rcu)` | 0.80 (0.70–0.95, 3 rounds) | ≥ 0.90 | **miss** |"
+    ));
+    assert!(section.contains("`4 KiB, all`, `back-to-back` writer, reads: `CowCell` / `arc_swap::ArcSwap (rcu)` | — | ≥ 0.90 | not measured |"));
+    // Where arcow loses: the miss with its range; the paced writer, which
+    // has no target, by the loss threshold.
+    let losses = &md[md.find("## Where arcow loses").unwrap()..];
+    assert!(losses.contains("`4 KiB, 3 words`, `back-to-back` writer, reads: `CowCell` / `arc_swap::ArcSwap (rcu)` is 0.80 (0.70–0.95, 3 rounds), the bar ≥ 0.90."));
+    assert!(losses.contains("- cheap `paced` writer on `4 KiB, all`: `CowCell`'s reader throughput is 0.54x `arc_swap::ArcSwap (rcu)`'s (least and greatest round: 0.50–0.60)."));
+    assert!(!losses.contains("cheap `back-to-back` writer on"));
+    // JSON from before the cheap writer: the rest renders, the section says so.
+    let mut old: serde_json::Value = serde_json::from_str(CONTENTION).unwrap();
+    old.as_object_mut().unwrap().remove("cheap_writer");
+    r.contention = Some(data::parse_contention(&old));
+    assert!(r.contention.as_ref().unwrap().cheap_writer.is_none());
+    assert!(cheap_targets[0].measure(&r).is_none());
+    let md = render::render(&r, &render::Figures::default());
+    let section = &md[md.find("### A cheap writer").unwrap()..md.find("### Readers from").unwrap()];
+    assert!(section.contains(
+        "Not in this run: its target/bench-report/contention.json has no `cheap_writer`"
+    ));
+    assert!(section.contains("| ″ | `4 KiB, 3 words`, `back-to-back` writer, reads: `CowCell` / `arc_swap::ArcSwap (rcu)` | — | ≥ 0.90 | not measured |"));
+    assert!(!section.contains("#### Writer `paced`"));
+    assert!(
+        md.contains("### Writer `rebuild`") && md.contains("| `std::RwLock` | 201.0 M | 40.0 M |")
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn string_section_from_sanitized_folders() {
+    let dir = scratch("string");
+    let r = fixture(&dir);
+    // criterion's folders, as the fixture writes them; the names come back
+    // from benchmark.json.
+    let criterion = dir.join("criterion");
+    for path in [
+        "clone_drop/Arc_str_/long/report-string",
+        "clone_drop/arcow__CowStr/short/report-string",
+        "clone_drop/ecow__EcoString/long/report-string",
+        "push_str_1k/arcow__CowStr/report-string",
+        "eq/str/8/report-string",
+    ] {
+        assert!(criterion.join(path).is_dir(), "{path}");
+    }
+    assert_eq!(
+        r.median("string", "clone_drop", "Arc<str>", Some("long")),
+        Some(4.0)
+    );
+    assert_eq!(
+        r.median("string", "push_str_1k", "arcow::CowStr", None),
+        Some(290.0)
+    );
+    assert_eq!(r.median("string", "eq", "str", Some("64")), Some(2.8));
+    // `clone_drop` is a group of benches/cow.rs too: kept apart.
+    assert_eq!(
+        r.median("cow", "clone_drop", "std::Arc", Some("u64")),
+        Some(4.0)
+    );
+    assert_eq!(
+        r.median("cow", "clone_drop", "arcow::CowStr", Some("long")),
+        None
+    );
+    let md = render::render(&r, &render::Figures::default());
+    let s = &md[md.find("## `CowStr`").unwrap()..md.find("## `CowCell<T>` under").unwrap()];
+    // Columns in the report's order, short before long, `<` kept in code.
+    assert!(s.contains(
+        "| | `CowStr` | `String` | `Arc<str>` | `EcoString` | `CowStr` / `String` | `CowStr` / `Arc<str>` | `CowStr` / `EcoString` |"
+    ), "{s}");
+    assert!(
+        s.contains("| short | 1.00 ns | 15.0 ns | 4.00 ns | 1.20 ns | 0.07 | 0.25 | 0.83 |"),
+        "{s}"
+    );
+    assert!(s.find("| short |").unwrap() < s.find("| long |").unwrap());
+    assert!(s.contains("`clone_drop/long`: `arcow::CowStr` / `Arc<str>` | 1.00 | ≤ 1.05 | pass |"));
+    assert!(s.contains(
+        "| ″ | `clone_drop/long`: `arcow::CowStr` / `ecow::EcoString` | 1.11 | ≤ 1.05 | **miss** |"
+    ), "{s}");
+    // A group of plain functions: one row per type.
+    assert!(
+        s.contains("| `arcow::CowStr` | 290 ns | 1.16 | 0.94 |"),
+        "{s}"
+    );
+    assert!(s.contains("`push_str_1k`: `arcow::CowStr` / `String` | 1.16 | ≤ 1.20 | pass |"));
+    // eq and hash against `str`, at 8 before 64.
+    assert!(
+        s.contains("| 8 | 2.60 ns | 2.50 ns | 2.60 ns | 1.04 | 1.00 |"),
+        "{s}"
+    );
+    assert!(s.contains("`eq/64`: `arcow::CowStr` / `str` | 1.18 | ≤ 1.10 | **miss** |"));
+    assert!(s.contains("`hash/64`: `arcow::CowStr` / `str` | 1.02 | ≤ 1.10 | pass |"));
+    // map_first_write: a figure without a bar.
+    assert!(
+        s.contains(
+            "`map_first_write/100k`: `arcow::CowStr` / `String` | 0.40 | none | for information |"
+        ),
+        "{s}"
+    );
+    // Not counted as a pass, not listed as a miss.
+    assert!(md.contains("and 1 figure without a bar, for information"));
+    let losses = &md[md.find("## Where arcow loses").unwrap()..];
+    assert!(!losses.contains("map_first_write"));
+    assert!(losses.contains("`eq/64`: `arcow::CowStr` / `str` is 1.18, the bar ≤ 1.10."));
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn watch_parsed_checked_and_rendered() {
+    let dir = scratch("watch");
+    let mut r = fixture(&dir);
+    let w = r.watch.as_ref().unwrap();
+    assert_eq!((w.cores, w.rounds), (2, 3));
+    let reads = w.reads.as_ref().unwrap();
+    assert_eq!(
+        reads.types[1],
+        ("tokio::sync::watch".to_string(), 10e6, 95e3)
+    );
+    assert_eq!(reads.reads.unwrap().max, 30.0);
+    let wake = w.wake.as_ref().unwrap();
+    assert_eq!((wake.wakes, wake.types[1].p99), (1000, 34000.0));
+    assert_eq!(wake.p99.unwrap().median, 1.5);
+    let blocking = w.blocking.as_ref().unwrap();
+    assert_eq!(blocking.types[0].name, "arcow::CowCell");
+    assert_eq!(blocking.types[0].publish_p50, 4530.0);
+    assert!(blocking.p50.is_none());
+    // The targets, with the rounds' range.
+    let t: Vec<_> = targets::WATCH_TARGETS.iter().collect();
+    assert_eq!(targets::for_watch("reads").count(), 1);
+    assert_eq!(targets::for_watch("wake").count(), 2);
+    let m = t[0].measure(&r).unwrap();
+    assert_eq!((m.value, m.interleaved), (15.0, Some((9.5, 30.0, 3))));
+    assert!(t[0].bar.passes(m.value));
+    assert!(t[1].bar.passes(t[1].measure(&r).unwrap().value));
+    assert!(!t[2].bar.passes(t[2].measure(&r).unwrap().value));
+    let md = render::render(&r, &render::Figures::default());
+    let s = &md[md.find("## `CowCell` change notification").unwrap()
+        ..md.find("## Where arcow loses").unwrap()];
+    assert!(s.contains("This run: 3 rounds, 2 cores; load average at the start 0.30 0.20 0.10"));
+    assert!(
+        s.contains("| `tokio::sync::watch` | 10.0 M | 95.0 k |"),
+        "{s}"
+    );
+    assert!(
+        s.contains("`CowCell / watch`: reads/s 15.0 (9.50–30.0); writes/s 0.63 (0.60–0.70)"),
+        "{s}"
+    );
+    assert!(s.contains("`reads`, reads: `CowCell` / `tokio::sync::watch` | 15.0 (9.50–30.0, 3 rounds) | ≥ 5.00 | pass |"), "{s}");
+    assert!(
+        s.contains("| `arcow::CowCell` | 12.5 µs | 30.0 µs | 52.0 µs | 1.80 ms | 3.30 µs |"),
+        "{s}"
+    );
+    assert!(s.contains(
+        "| `CowCell` / `watch` | 1.04 (0.98–1.10) | 1.70 (1.50–1.90) | 1.50 (1.30–1.60) |"
+    ));
+    assert!(s.contains("| ″ | `wake`, p99: `CowCell` / `tokio::sync::watch` | 1.50 (1.30–1.60, 3 rounds) | ≤ 1.20 | **miss** |"), "{s}");
+    assert!(
+        s.contains("| `arcow::CowCell` | 9.50 µs | 16.0 µs | 18.5 µs | 26.4 µs | 4.53 µs |"),
+        "{s}"
+    );
+    let losses = &md[md.find("## Where arcow loses").unwrap()..];
+    assert!(losses.contains("`wake`, p99: `CowCell` / `tokio::sync::watch` is 1.50 (1.30–1.60, 3 rounds), the bar ≤ 1.20."));
+    assert!(losses.contains("part `reads`: `CowCell`'s writer does 0.63x the updates"));
+    assert!(losses.contains("p90 wake-up latency is 1.70x `tokio::sync::watch`'s (least and greatest round: 1.50–1.90)."));
+    // A part left out by a filter, then no file at all.
+    r.watch.as_mut().unwrap().blocking = None;
+    let md = render::render(&r, &render::Figures::default());
+    assert!(md.contains("Not in this run (a filter left out part `blocking`)."));
+    r.watch = None;
+    assert!(t[0].measure(&r).is_none());
+    let md = render::render(&r, &render::Figures::default());
+    let s = &md[md.find("## `CowCell` change notification").unwrap()
+        ..md.find("## Where arcow loses").unwrap()];
+    assert!(s.contains("Not in this run (no target/bench-report/cell_watch.json"));
+    assert!(!s.contains("a filter left out"));
+    assert!(
+        s.contains("`wake`, p50: `CowCell` / `tokio::sync::watch` | — | ≤ 1.20 | not measured |")
+    );
+    fs::remove_dir_all(dir).unwrap();
 }
