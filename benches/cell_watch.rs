@@ -376,11 +376,14 @@ fn wake_run<W: Watched>(wakes: usize, spacing: Duration) -> Latencies {
 /// A plain thread blocked in `CowCell::wait_changed`, a plain thread
 /// publishing.
 fn blocking_run(wakes: usize, spacing: Duration) -> Latencies {
-    let cell = CowCell::new(Table::new());
+    let cell = &CowCell::new(Table::new());
     let (woke_tx, woke) = mpsc::channel();
+    // Read before the waiter starts: a publish that came before the
+    // waiter's first read would count as seen, and the publisher would
+    // wait for a wake-up that never comes.
+    let mut v = cell.version();
     thread::scope(|s| {
-        s.spawn(|| {
-            let mut v = cell.version();
+        s.spawn(move || {
             for _ in 0..WARM_UP_WAKES + wakes {
                 v = cell
                     .wait_changed(v, Duration::from_secs(10))
