@@ -279,6 +279,15 @@ impl CowStr {
         out
     }
 
+    /// A short string's 16 bytes, as one number.
+    #[inline(always)]
+    fn short_bits(&self) -> u128 {
+        debug_assert!(self.is_inline());
+        // SAFETY: short form: all 16 bytes are initialized (text, zeros,
+        // tag); `read_unaligned` as `CowStr` is only 8-aligned.
+        unsafe { ptr::read_unaligned(ptr::from_ref(self).cast::<u128>()) }
+    }
+
     /// The text, as bytes.
     #[inline]
     fn bytes(&self) -> &[u8] {
@@ -696,6 +705,11 @@ impl fmt::Display for CowStr {
 impl PartialEq for CowStr {
     #[inline]
     fn eq(&self, other: &CowStr) -> bool {
+        if self.is_inline() && other.is_inline() {
+            // Two short strings are equal exactly when their 16 bytes are:
+            // the tag holds the length and the bytes past it are zero.
+            return self.short_bits() == other.short_bits();
+        }
         self.as_str() == other.as_str()
     }
 }
@@ -1004,6 +1018,37 @@ mod tests {
         // SAFETY: short form: the first 15 bytes of `s` are its text area.
         let area = unsafe { slice::from_raw_parts(ptr::from_ref(&s).cast::<u8>(), 15) };
         assert_eq!(area, b"abzz\0\0\0\0\0\0\0\0\0\0\0");
+    }
+
+    #[test]
+    fn short_strings_made_any_way_compare_by_their_sixteen_bytes() {
+        let plain = CowStr::from("abc");
+        let mut pushed = CowStr::new();
+        pushed.extend(['a', 'b', 'c']);
+        let mut truncated = CowStr::from("abcdefghijklmno");
+        truncated.truncate(3);
+        let mut popped = CowStr::from("abcé");
+        popped.pop();
+        let mut inserted = CowStr::from("ac");
+        inserted.insert(1, 'b');
+        let mut edited = CowStr::from("ABC");
+        edited.make_mut().make_ascii_lowercase();
+        let mut cleared = CowStr::from("xyz");
+        cleared.clear();
+        cleared.push_str("abc");
+        for s in [&pushed, &truncated, &popped, &inserted, &edited, &cleared] {
+            assert!(s.is_inline());
+            assert_eq!(s.short_bits(), plain.short_bits(), "{s:?}");
+            assert_eq!(*s, plain);
+        }
+        assert_ne!(CowStr::from("abd"), plain);
+        assert_ne!(CowStr::from("ab"), plain);
+        // A long string holding the same text compares by its text.
+        let mut long = CowStr::from("abc and then some more");
+        long.truncate(3);
+        assert!(!long.is_inline());
+        assert_eq!(long, plain);
+        assert_eq!(plain, long);
     }
 
     #[test]
