@@ -95,6 +95,8 @@
 //! (Linux `/proc/thread-self/schedstat`): well under 100%, other work kept
 //! the readers from running at once and that column measures the scheduler.
 
+mod cell_common;
+
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -103,67 +105,11 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use arcow::CowCell;
+use cell_common::{env_or, load_average, median, next_row, time_alone, Table, CHECK, ROWS};
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
-/// Rows in the table.
-const ROWS: usize = 64;
-
-/// `check = value * CHECK` in every row of every published table.
-const CHECK: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// Multiply-rotate rounds per row in a `rebuild` update: 64 rows x 160
-/// rounds is about 10 µs on the machine of docs/benchmarks.md (the rounds of
-/// one row are a dependent chain of about 1 ns a round). The bench prints
-/// what the work alone takes.
-const REBUILD_ROUNDS: u32 = 160;
-
-#[derive(Clone, Copy)]
-struct Row {
-    value: u64,
-    check: u64,
-}
-
-/// The shared value: 8 + 64 x 16 = 1032 bytes.
-#[derive(Clone)]
-struct Table {
-    counter: u64,
-    rows: [Row; ROWS],
-}
-
 impl Table {
-    fn new() -> Table {
-        Table {
-            counter: 0,
-            rows: std::array::from_fn(|i| Row {
-                value: i as u64,
-                check: (i as u64).wrapping_mul(CHECK),
-            }),
-        }
-    }
-
-    /// What a reader does with the table: read one row, check it.
-    #[inline(always)]
-    fn read(&self, at: usize) -> u64 {
-        let row = self.rows[at];
-        assert_eq!(row.check, row.value.wrapping_mul(CHECK), "torn read");
-        row.value
-    }
-
-    /// Writer `rebuild`: recompute every row from its own value (about 10 µs).
-    fn rebuild(&mut self) {
-        self.counter += 1;
-        let salt = self.counter;
-        for row in &mut self.rows {
-            let mut v = row.value ^ salt;
-            for _ in 0..REBUILD_ROUNDS {
-                v = v.wrapping_mul(0xD6E8_FEB8_6659_FD93).rotate_left(23);
-            }
-            row.value = v;
-            row.check = v.wrapping_mul(CHECK);
-        }
-    }
-
     /// Writer `counter`: increment the counter and one row (a few ns).
     fn bump(&mut self) {
         self.counter += 1;
@@ -326,13 +272,6 @@ const WRITERS: [Writer; 2] = [
         about: "every update increments a counter and one row (a few ns of work), back to back",
     },
 ];
-
-/// The next row a reader reads: walks all rows, a step the compiler cannot
-/// turn into a constant.
-#[inline(always)]
-fn next_row(at: usize) -> usize {
-    (at + 7) % ROWS
-}
 
 /// The expected interval between reads for the coordinated-omission
 /// correction (see the module docs), in ns.
@@ -582,27 +521,10 @@ const TARGETS: [Target; 4] = [
     },
 ];
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
 /// Median per-update time of a writer's work alone, single-threaded, in ns.
 fn work_alone(writer: Writer) -> f64 {
     let mut table = Table::new();
-    let mut times: Vec<f64> = (0..2000)
-        .map(|_| {
-            let t0 = Instant::now();
-            (writer.work)(black_box(&mut table));
-            t0.elapsed().as_nanos() as f64
-        })
-        .collect();
-    median(&mut times)
+    time_alone(|| (writer.work)(black_box(&mut table)))
 }
 
 /// Median cost of the reader's timer alone (two `Instant::now()` calls and a
@@ -616,21 +538,6 @@ fn timer_overhead() -> u64 {
         hist.saturating_record(u64::try_from(ns).unwrap_or(u64::MAX).max(1));
     }
     hist.value_at_quantile(0.5)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(s) => s
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={s:?} is not a valid value")),
-        Err(_) => default,
-    }
 }
 
 fn main() {

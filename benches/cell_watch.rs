@@ -59,6 +59,8 @@
 //! the time). The load average is printed at the start and the end: another
 //! process on the machine shows up in the latencies first.
 
+mod cell_common;
+
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -66,80 +68,18 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use arcow::CowCell;
+use cell_common::{env_or, load_average, median, next_row, time_alone, Table};
 use serde_json::{json, Value};
 use tokio::sync::watch;
-
-/// Rows in the table.
-const ROWS: usize = 64;
-
-/// `check = value * CHECK` in every row of every published table.
-const CHECK: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// Multiply-rotate rounds per row in an update: 64 rows x 160 rounds is
-/// about 10 µs (as in benches/cell_contention.rs, writer `rebuild`).
-const REBUILD_ROUNDS: u32 = 160;
 
 /// Wake-ups at the start of each latency run that are not counted.
 const WARM_UP_WAKES: usize = 20;
 
-#[derive(Clone, Copy)]
-struct Row {
-    value: u64,
-    check: u64,
-}
-
-/// The shared value: 8 + 64 x 16 = 1032 bytes.
-#[derive(Clone)]
-struct Table {
-    counter: u64,
-    rows: [Row; ROWS],
-}
-
 impl Table {
-    fn new() -> Table {
-        Table {
-            counter: 0,
-            rows: std::array::from_fn(|i| Row {
-                value: i as u64,
-                check: (i as u64).wrapping_mul(CHECK),
-            }),
-        }
-    }
-
-    /// What a reader does with the table: read one row, check it.
-    #[inline(always)]
-    fn read(&self, at: usize) -> u64 {
-        let row = self.rows[at];
-        assert_eq!(row.check, row.value.wrapping_mul(CHECK), "torn read");
-        row.value
-    }
-
-    /// The `reads` writer: recompute every row from its own value (about
-    /// 10 µs).
-    fn rebuild(&mut self) {
-        self.counter += 1;
-        let salt = self.counter;
-        for row in &mut self.rows {
-            let mut v = row.value ^ salt;
-            for _ in 0..REBUILD_ROUNDS {
-                v = v.wrapping_mul(0xD6E8_FEB8_6659_FD93).rotate_left(23);
-            }
-            row.value = v;
-            row.check = v.wrapping_mul(CHECK);
-        }
-    }
-
     /// The `wake` publisher's change: bump the counter.
     fn bump(&mut self) {
         self.counter += 1;
     }
-}
-
-/// The next row a reader reads: walks all rows, a step the compiler cannot
-/// turn into a constant.
-#[inline(always)]
-fn next_row(at: usize) -> usize {
-    (at + 7) % ROWS
 }
 
 /// What the bench needs from each contender; monomorphized, so the loops
@@ -397,16 +337,6 @@ fn blocking_run(wakes: usize, spacing: Duration) -> Latencies {
 
 // --- the report -------------------------------------------------------------
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
 /// The median, least and greatest of per-round ratios.
 #[derive(Clone, Copy)]
 struct Ratio {
@@ -451,29 +381,7 @@ fn verdict(ok: bool) -> &'static str {
 /// Median per-update time of the `reads` writer's work alone, in ns.
 fn work_alone() -> f64 {
     let mut table = Table::new();
-    let mut times: Vec<f64> = (0..2000)
-        .map(|_| {
-            let t0 = Instant::now();
-            black_box(&mut table).rebuild();
-            t0.elapsed().as_nanos() as f64
-        })
-        .collect();
-    median(&mut times)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(s) => s
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={s:?} is not a valid value")),
-        Err(_) => default,
-    }
+    time_alone(|| black_box(&mut table).rebuild())
 }
 
 /// Runs both contenders of one part, the cell first in even rounds and
