@@ -206,10 +206,19 @@ impl CowStr {
     /// Stores a long string's length in `tail` and `last`.
     #[inline(always)]
     fn set_heap_len(&mut self, len: usize) {
-        let len = (len as u64).to_le_bytes();
-        self.tail.copy_from_slice(&len[..7]);
-        // At most 0x7F: a `CowVec<u8>` holds at most `isize::MAX` bytes.
-        self.last = Tag::from_byte(len[7]);
+        // A `CowVec<u8>` holds at most `isize::MAX` bytes, so the top byte,
+        // which lands in `last`, is at most 0x7F: a valid `Tag`.
+        debug_assert!(len <= isize::MAX as usize);
+        // SAFETY: bytes 8..16 of `self` are `tail` and `last`; the value
+        // written leaves `last` a valid `Tag` (above); `write_unaligned`, as
+        // `CowStr` is only pointer-aligned. One 8-byte store (see
+        // `heap_len`).
+        unsafe {
+            ptr::write_unaligned(
+                ptr::from_mut(self).cast::<u64>().add(1),
+                (len as u64).to_le(),
+            );
+        }
     }
 
     /// The long form's buffer handle, borrowed: never dropped, so it does
@@ -243,10 +252,14 @@ impl CowStr {
     /// The long form's length.
     #[inline(always)]
     fn heap_len(&self) -> usize {
-        let mut len = [0; 8];
-        len[..7].copy_from_slice(&self.tail);
-        len[7] = self.last as u8;
-        u64::from_le_bytes(len) as usize
+        // One 8-byte load, not eight byte loads: `push_str` writes the
+        // length with one 8-byte store, and a load that a store forwards
+        // whole costs nothing (pieced together, it stalls).
+        // SAFETY: bytes 8..16 of `self` (`tail` and `last`) are initialized
+        // plain bytes in both forms; `read_unaligned`, as `CowStr` is only
+        // pointer-aligned (4 bytes on 32-bit targets).
+        let word = unsafe { ptr::read_unaligned(ptr::from_ref(self).cast::<u64>().add(1)) };
+        u64::from_le(word) as usize
     }
 
     /// The long form's buffer handle, moved out; `self` is left empty and
