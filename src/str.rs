@@ -723,6 +723,24 @@ impl PartialEq for CowStr {
             // the tag holds the length and the bytes past it are zero.
             return self.short_bits() == other.short_bits();
         }
+        if !self.is_inline() && !other.is_inline() {
+            // Two long strings: lengths first, then the bytes, without
+            // asking each side its form again.
+            let len = self.heap_len();
+            if len != other.heap_len() {
+                return false;
+            }
+            // SAFETY: both long: `(head.ptr, heap_len())` are the raw parts
+            // of live `CowVec<u8>` handles owned by `self` and `other`, whose
+            // first `len` bytes are initialized.
+            let (a, b) = unsafe {
+                (
+                    slice::from_raw_parts(self.head.ptr, len),
+                    slice::from_raw_parts(other.head.ptr, len),
+                )
+            };
+            return a == b;
+        }
         self.as_str() == other.as_str()
     }
 }
