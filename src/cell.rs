@@ -14,18 +14,20 @@
 //! nobody waiting costs one atomic add (docs/design.md, "CowCell").
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
-use core::cell::RefCell;
 use core::fmt;
 use core::future::Future;
 use core::ops::Deref;
 use core::pin::Pin;
+use core::ptr;
 use core::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use event_listener::{Event, EventListener, Listener};
 
-use crate::sync::{thread_local, AtomicU64, Mutex, Ordering, PoisonError};
+use crate::sync::{
+    thread_local, AtomicU64, Mutex, MutexGuard, Ordering, PoisonError, TryLockError,
+    UnmodeledAtomicUsize,
+};
 use crate::Cow;
 
 /// Where the current value lives: `ArcSwapAny<Cow<T>>` in a normal build.
@@ -186,6 +188,13 @@ struct Side {
     /// Serializes `update`, `store` and `replace`. Guards no data of its own,
     /// so poisoning means nothing and is ignored.
     writer: Mutex<()>,
+    /// The [`thread_token`] of the thread holding `writer`, 0 when none.
+    /// Written only by that thread, just after locking and just before
+    /// unlocking, and compared only with the reading thread's own token: a
+    /// thread reads its own token here exactly while it holds the lock, so
+    /// the check needs no ordering with other threads (Relaxed), and a core
+    /// atomic, invisible to loom, models it exactly.
+    owner: UnmodeledAtomicUsize,
     /// `version << 1 | WAITING`. Only publishers (serialized by `writer`)
     /// change the version; waiters only set `WAITING`.
     state: AtomicU64,
@@ -231,68 +240,77 @@ const VERSION_LOAD: Ordering = Ordering::Relaxed;
 
 #[cfg(not(loom))]
 thread_local! {
-    /// The cells whose writer lock the current thread holds (by address), to
-    /// turn a re-entrant `update` into a panic instead of a deadlock.
-    static WRITING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// Its address is the current thread's [`thread_token`]. A plain,
+    /// constant-initialized thread-local with no destructor: usable at any
+    /// point of the thread's life, thread-local destructors included.
+    static TOKEN: u8 = const { 0 };
 }
 
 // loom's `thread_local!` takes no `const` initializer.
 #[cfg(loom)]
 thread_local! {
-    static WRITING: RefCell<Vec<usize>> = RefCell::new(Vec::new());
+    static TOKEN: u8 = 0;
 }
 
-/// Marks the current thread as the writer of one cell while it holds the
-/// writer lock; removes the mark on drop, also when `f` panics.
-///
-/// Holds `None` when the thread-locals are already gone (a write from a
-/// thread-local destructor at thread exit): the check is skipped then, as
-/// there is no closure of ours on that thread's stack to re-enter from.
-struct WriterMark(Option<usize>);
-
-impl WriterMark {
-    #[track_caller]
-    fn enter(cell: usize) -> WriterMark {
-        let entered = WRITING.try_with(|w| {
-            let mut w = w.borrow_mut();
-            if w.contains(&cell) {
-                return false;
-            }
-            w.push(cell);
-            true
-        });
-        match entered {
-            Ok(true) => WriterMark(Some(cell)),
-            // Here, not in the closure, so `#[track_caller]` names the
-            // caller's line.
-            Ok(false) => panic!(
-                "arcow::CowCell: update, store or replace called on a cell from inside \
-                 its own update closure; this would deadlock"
-            ),
-            Err(_) => WriterMark(None),
-        }
-    }
-
-    /// Does the current thread hold `cell`'s writer lock?
-    fn held(cell: usize) -> bool {
-        WRITING
-            .try_with(|w| w.borrow().contains(&cell))
-            .unwrap_or(false)
-    }
+/// A nonzero number that no other live thread has: the address of this
+/// thread's `TOKEN`. One address computation, no memory access.
+#[inline]
+fn thread_token() -> usize {
+    TOKEN.with(|token| ptr::from_ref(token) as usize)
 }
 
-impl Drop for WriterMark {
+/// The writer lock of one cell, held; on drop, clears the owner and then
+/// unlocks (fields drop in order), also when `f` panics.
+struct Serialized<'a> {
+    owner: &'a UnmodeledAtomicUsize,
+    _lock: MutexGuard<'a, ()>,
+}
+
+impl Drop for Serialized<'_> {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(cell) = self.0 {
-            // If the thread-locals are being destroyed, there is no list
-            // left to clean.
-            let _ = WRITING.try_with(|w| {
-                let mut w = w.borrow_mut();
-                if let Some(i) = w.iter().rposition(|&c| c == cell) {
-                    w.swap_remove(i);
+        // Relaxed: see `Side::owner`; the unlock right after orders the
+        // writer's work for the next writer.
+        self.owner.store(0, Ordering::Relaxed);
+    }
+}
+
+impl Side {
+    /// Takes the writer lock, recording this thread as its owner. A thread
+    /// that already holds it (an `update`, `store` or `replace` from inside
+    /// the same cell's `update` closure) gets a panic instead of a deadlock.
+    /// Uncontended this is the lock's compare-and-swap and one store to a
+    /// line the writer writes anyway; only a held lock looks at the owner.
+    #[inline]
+    #[track_caller]
+    fn lock(&self) -> Serialized<'_> {
+        let me = thread_token();
+        let lock = match self.writer.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                if self.held_by(me) {
+                    panic!(
+                        "arcow::CowCell: update, store or replace called on a cell from \
+                         inside its own update closure; this would deadlock"
+                    );
                 }
-            });
+                self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+            }
+        };
+        // Relaxed: see `Side::owner`.
+        self.owner.store(me, Ordering::Relaxed);
+        Serialized {
+            owner: &self.owner,
+            _lock: lock,
         }
+    }
+
+    /// Does the thread whose token is `me` hold the writer lock?
+    #[inline]
+    fn held_by(&self, me: usize) -> bool {
+        // Relaxed: see `Side::owner`.
+        self.owner.load(Ordering::Relaxed) == me
     }
 }
 
@@ -314,6 +332,7 @@ impl<T> CowCell<T> {
             slot: Slot::new(value),
             side: Box::new(Side {
                 writer: Mutex::new(()),
+                owner: UnmodeledAtomicUsize::new(0),
                 state: AtomicU64::new(0),
                 waiters: Event::new(),
             }),
@@ -395,12 +414,7 @@ impl<T> CowCell<T> {
     #[track_caller]
     pub fn replace(&self, value: T) -> Cow<T> {
         let value = Cow::new(value);
-        let _mark = WriterMark::enter(self.addr());
-        let _serialized = self
-            .side
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let _serialized = self.side.lock();
         self.publish(value)
     }
 
@@ -441,12 +455,7 @@ impl<T> CowCell<T> {
         T: Clone,
     {
         let (out, old) = {
-            let _mark = WriterMark::enter(self.addr());
-            let _serialized = self
-                .side
-                .writer
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let _serialized = self.side.lock();
             // Clone `T` once, straight into a new allocation, from a guard:
             // the current value's count (on the line readers read) is not
             // written. The guard goes before the swap, so the swap has no
@@ -592,7 +601,7 @@ impl<T> CowCell<T> {
             if now > since {
                 return Some(now);
             }
-            if WriterMark::held(self.addr()) {
+            if self.side.held_by(thread_token()) {
                 // Nobody can publish while this thread holds the writer
                 // lock: the wait could only end at the timeout, or never.
                 panic!(
@@ -639,11 +648,6 @@ impl<T> CowCell<T> {
     /// ```
     pub fn into_inner(self) -> Cow<T> {
         self.slot.into_inner()
-    }
-
-    /// The cell's address, its identity for the re-entrancy check.
-    fn addr(&self) -> usize {
-        self as *const CowCell<T> as usize
     }
 }
 

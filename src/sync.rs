@@ -11,11 +11,11 @@ pub(crate) use core::sync::atomic::{fence, AtomicUsize, Ordering};
 pub(crate) use loom::sync::atomic::{fence, AtomicUsize, Ordering};
 
 /// The lock that serializes `CowCell` writers, its version word, the
-/// thread-locals of its re-entrancy check (and, under `cfg(loom)`, the atomic
+/// thread-local of its re-entrancy check (and, under `cfg(loom)`, the atomic
 /// pointer of its slot stand-in): std's, or loom's under `cfg(loom)`.
 #[cfg(all(feature = "std", not(loom)))]
 pub(crate) use std::{
-    sync::{atomic::AtomicU64, Mutex},
+    sync::{atomic::AtomicU64, Mutex, MutexGuard},
     thread_local,
 };
 
@@ -23,10 +23,16 @@ pub(crate) use std::{
 pub(crate) use loom::{
     sync::{
         atomic::{AtomicPtr, AtomicU64},
-        Mutex,
+        Mutex, MutexGuard,
     },
     thread_local,
 };
 
 #[cfg(feature = "std")]
-pub(crate) use std::sync::PoisonError;
+pub(crate) use std::sync::{PoisonError, TryLockError};
+
+/// `core`'s, also under `cfg(loom)`: for the one atomic whose value only
+/// ever matters to the thread that wrote it (`CowCell`'s lock owner, see
+/// `Side::owner`), so there is no interleaving for loom to explore.
+#[cfg(feature = "std")]
+pub(crate) use core::sync::atomic::AtomicUsize as UnmodeledAtomicUsize;

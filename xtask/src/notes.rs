@@ -573,8 +573,9 @@ Every contender runs once per round, in turn; ratios are medians of
 per-round ratios, with the least and greatest round. Readers pay for every
 publish (each is a new value to pull into the reader's cache), so a faster
 writer costs its readers more: the same three values run again with the
-writer `paced` at 500k updates a second, a rate every writer here sustains,
-where the readers' difference is what one publish costs them. The target
+writer `paced` at 200k updates a second, a rate every writer here sustains
+with a reader beside it, where the readers' difference is what one publish
+costs them. The target
 (at least 0.9x raw `ArcSwap`'s reads, each value) is on the back-to-back
 writer. To run this part alone: `cargo bench -p arcow --bench
 cell_contention -- cheap/`."#;
