@@ -1,0 +1,166 @@
+//! The owned iterator of a `CowVec`: moves out of a unique buffer, clones
+//! out of a shared one.
+
+use super::*;
+
+impl<'a, T> IntoIterator for &'a CowVec<T> {
+    type Item = &'a T;
+    type IntoIter = slice::Iter<'a, T>;
+
+    fn into_iter(self) -> slice::Iter<'a, T> {
+        self.as_slice().iter()
+    }
+}
+
+impl<T: Clone> IntoIterator for CowVec<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+
+    /// Moves the elements out if the buffer is unique; clones them one by
+    /// one if it is shared.
+    ///
+    /// ```
+    /// let v = arcow::cow_vec![String::from("a"), String::from("b")];
+    /// let all: Vec<String> = v.into_iter().collect();
+    /// assert_eq!(all, ["a", "b"]);
+    /// ```
+    fn into_iter(mut self) -> IntoIter<T> {
+        let end = self.len;
+        let owned = self.is_unique();
+        if owned {
+            // The iterator owns `[start, end)` from here; the handle keeps
+            // only the buffer.
+            self.len = 0;
+        }
+        IntoIter {
+            vec: self,
+            start: 0,
+            end,
+            owned,
+        }
+    }
+}
+
+/// The owned iterator of a [`CowVec`]: moves the elements out of a unique
+/// buffer, clones them out of a shared one.
+///
+/// Dropping it part-way drops the elements not yet yielded exactly once (if
+/// it owns them) and lets go of the buffer.
+///
+/// # Examples
+///
+/// ```
+/// let a = arcow::cow_vec![1, 2, 3];
+/// let b = a.clone();
+/// let mut it = a.into_iter();          // shared with `b`: yields clones
+/// assert_eq!(it.next(), Some(1));
+/// assert_eq!(it.next_back(), Some(3));
+/// drop(it);
+/// assert_eq!(b, [1, 2, 3]);
+/// ```
+pub struct IntoIter<T> {
+    /// When `owned`, a unique handle of length 0 that keeps the buffer;
+    /// otherwise a handle (maybe shared) of the full length.
+    vec: CowVec<T>,
+    /// Invariant: `start <= end <=` the buffer's initialized length; the
+    /// elements `[start, end)` have not been yielded. When `owned`, they
+    /// belong to the iterator and the ones outside were moved out.
+    start: usize,
+    end: usize,
+    owned: bool,
+}
+
+impl<T> IntoIter<T> {
+    /// The elements not yet yielded.
+    ///
+    /// ```
+    /// let mut it = arcow::cow_vec![1, 2, 3].into_iter();
+    /// it.next();
+    /// assert_eq!(it.as_slice(), &[2, 3]);
+    /// ```
+    pub fn as_slice(&self) -> &[T] {
+        // SAFETY: `[start, end)` are initialized and in bounds (field
+        // invariant), and nothing writes them while we hold `&self`.
+        unsafe {
+            slice::from_raw_parts(self.vec.ptr.as_ptr().add(self.start), self.end - self.start)
+        }
+    }
+}
+
+impl<T: Clone> Iterator for IntoIter<T> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        if self.start == self.end {
+            return None;
+        }
+        // SAFETY: `start < end`, so slot `start` is initialized.
+        let p = unsafe { self.vec.ptr.as_ptr().add(self.start) };
+        let item = if self.owned {
+            // SAFETY: owned: the element belongs to the iterator; advancing
+            // `start` right after makes this its only move.
+            unsafe { p.read() }
+        } else {
+            // SAFETY: shared: the element stays in the buffer; we clone it.
+            // A panicking clone leaves `start` where it was.
+            unsafe { (*p).clone() }
+        };
+        self.start += 1;
+        Some(item)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.end - self.start;
+        (n, Some(n))
+    }
+}
+
+impl<T: Clone> DoubleEndedIterator for IntoIter<T> {
+    #[inline]
+    fn next_back(&mut self) -> Option<T> {
+        if self.start == self.end {
+            return None;
+        }
+        // SAFETY: `start < end`, so slot `end - 1` is initialized.
+        let p = unsafe { self.vec.ptr.as_ptr().add(self.end - 1) };
+        let item = if self.owned {
+            // SAFETY: owned; lowering `end` right after makes this its only
+            // move.
+            unsafe { p.read() }
+        } else {
+            // SAFETY: shared: clone, leaving the element in place.
+            unsafe { (*p).clone() }
+        };
+        self.end -= 1;
+        Some(item)
+    }
+}
+
+impl<T: Clone> ExactSizeIterator for IntoIter<T> {}
+impl<T: Clone> FusedIterator for IntoIter<T> {}
+
+impl<T> Drop for IntoIter<T> {
+    fn drop(&mut self) {
+        if self.owned {
+            let rest = ptr::slice_from_raw_parts_mut(
+                self.vec.ptr.as_ptr().wrapping_add(self.start),
+                self.end - self.start,
+            );
+            self.start = self.end;
+            // Even if one of their drops panics, the rest are dropped (slice
+            // drop glue) and then the `vec` field, of length 0, frees the buffer.
+            // SAFETY: owned: `[start, end)` are initialized, belong to the
+            // iterator and were not yielded: dropped exactly once, here.
+            unsafe { ptr::drop_in_place(rest) }
+        }
+        // Not owned: the `vec` field is an ordinary handle and drops as one.
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("IntoIter").field(&self.as_slice()).finish()
+    }
+}
