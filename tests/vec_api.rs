@@ -937,3 +937,36 @@ fn serde_round_trip_matches_vec() {
     assert!(serde_json::from_str::<CowVec<u8>>("[1, 300]").is_err());
     assert!(serde_json::from_str::<CowVec<u8>>("{}").is_err());
 }
+
+/// `cow_vec![elem; n]` evaluates `elem` before `n`, as `vec!` and
+/// `eco_vec!` do, each exactly once.
+#[test]
+fn cow_vec_macro_evaluates_elem_then_n() {
+    use std::cell::RefCell;
+    let log = RefCell::new(Vec::new());
+    let v = cow_vec![
+        {
+            log.borrow_mut().push("elem");
+            7u8
+        };
+        {
+            log.borrow_mut().push("n");
+            3
+        }
+    ];
+    assert_eq!(v, [7, 7, 7]);
+    let std_log = RefCell::new(Vec::new());
+    let w = vec![
+        {
+            std_log.borrow_mut().push("elem");
+            7u8
+        };
+        {
+            std_log.borrow_mut().push("n");
+            3
+        }
+    ];
+    assert_eq!(w, [7, 7, 7]);
+    assert_eq!(*log.borrow(), ["elem", "n"]);
+    assert_eq!(*log.borrow(), *std_log.borrow());
+}

@@ -1106,9 +1106,11 @@ macro_rules! cow_vec {
         $crate::CowVec::new()
     };
     ($elem:expr; $n:expr) => {{
+        // `elem` first, then `n`, as `vec!` and `eco_vec!` evaluate them.
+        let elem = $elem;
         let n: usize = $n;
         let mut v = $crate::CowVec::with_capacity(n);
-        v.resize(n, $elem);
+        v.resize(n, elem);
         v
     }};
     ($($x:expr),+ $(,)?) => {
