@@ -64,6 +64,9 @@
 //!   and next to the code, and model-checked with `loom`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// docs.rs (`--cfg docsrs`, nightly): every item behind a feature says which
+// one it needs (`doc_cfg` shows the items' `cfg`s).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
