@@ -1,15 +1,16 @@
 //! [`Cow<T>`]: a one-word, atomically refcounted, copy-on-write pointer.
 
 use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use alloc::boxed::Box;
 use core::borrow::Borrow;
 use core::cmp::Ordering;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
-use core::mem::{self, ManuallyDrop};
+use core::mem::{self, ManuallyDrop, MaybeUninit};
 use core::ops::Deref;
 use core::panic::{RefUnwindSafe, UnwindSafe};
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
 
 use crate::refcount::RefCount;
 
@@ -297,8 +298,16 @@ impl<T> Cow<T> {
     }
 
     /// Is `this` the only handle to its value? If so, `make_mut` will not
-    /// clone. The answer cannot go stale from `true` to `false` while you
-    /// hold the handle, since only the holder can clone it.
+    /// clone.
+    ///
+    /// The answer is a snapshot. `false` can turn `true` at any moment, as
+    /// other threads drop their handles. `true` stays `true` only while no
+    /// other thread can reach this handle: a `&Cow` is enough to clone it,
+    /// so if `this` is itself shared between threads (a `&Cow` in a static,
+    /// in an `Arc`, or borrowed by scoped threads), another thread may clone
+    /// it right after the check and make the answer stale. Holding
+    /// `&mut Cow` rules that out, which is why `make_mut` and `get_mut`,
+    /// which take `&mut`, can act on their own check.
     ///
     /// # Examples
     ///
@@ -504,6 +513,76 @@ impl<T> Cow<T> {
         Cow::from_inner(unsafe { NonNull::new_unchecked(inner) })
     }
 
+    /// Adds one to the count of the value `ptr` points to, as if a handle
+    /// were cloned and forgotten (`Arc::increment_strong_count`). For FFI
+    /// code that passes [`Cow::into_raw`] pointers around: each increment
+    /// must be matched by a [`Cow::from_raw`] or a
+    /// [`Cow::decrement_strong_count`] of the same pointer. Never copies.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must have come from [`Cow::into_raw`] of a `Cow<T>` (same `T`),
+    /// and the value must still be alive: the count must be at least 1 for
+    /// the whole call (some handle, or some raw pointer not yet given back,
+    /// keeps it alive meanwhile).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arcow::Cow;
+    ///
+    /// let raw = Cow::into_raw(Cow::new(5));
+    /// // SAFETY: `raw` is from `into_raw`, and the handle it stands for is
+    /// // alive (not given back yet).
+    /// unsafe { Cow::increment_strong_count(raw) };
+    /// // SAFETY: two counts are held through `raw`; each `from_raw` takes
+    /// // one of them over.
+    /// let (a, b) = unsafe { (Cow::from_raw(raw), Cow::from_raw(raw)) };
+    /// assert_eq!(Cow::strong_count(&a), 2);
+    /// assert!(Cow::ptr_eq(&a, &b));
+    /// ```
+    #[inline]
+    pub unsafe fn increment_strong_count(ptr: *const T) {
+        // SAFETY: by the caller's contract `ptr` is from `into_raw` and the
+        // value is alive for the call; the handle is never dropped, so it
+        // borrows a count someone else holds without giving it back.
+        let this = ManuallyDrop::new(unsafe { Cow::from_raw(ptr) });
+        this.inner().count.increment();
+    }
+
+    /// Takes one from the count of the value `ptr` points to, as if the
+    /// handle [`Cow::from_raw`] would make were dropped
+    /// (`Arc::decrement_strong_count`): if it was the last, the value is
+    /// dropped and its allocation freed.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must have come from [`Cow::into_raw`] of a `Cow<T>` (same `T`),
+    /// and the count it gives up must be one the caller holds through `ptr`
+    /// (from that `into_raw` or an [`Cow::increment_strong_count`]), not yet
+    /// given back. After the last count is given back, `ptr` must not be
+    /// used again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arcow::Cow;
+    ///
+    /// let a = Cow::new(String::from("x"));
+    /// let raw = Cow::into_raw(a.clone());
+    /// assert_eq!(Cow::strong_count(&a), 2);
+    /// // SAFETY: `raw` is from `into_raw`, and its count is given back once.
+    /// unsafe { Cow::decrement_strong_count(raw) };
+    /// assert_eq!(Cow::strong_count(&a), 1);
+    /// ```
+    #[inline]
+    pub unsafe fn decrement_strong_count(ptr: *const T) {
+        // SAFETY: by the caller's contract `ptr` is from `into_raw` and
+        // holds a count that the handle made here takes over; dropping it
+        // gives that count back (and frees the value if it was the last).
+        drop(unsafe { Cow::from_raw(ptr) });
+    }
+
     /// Frees the allocation. Out of line so `drop` inlines to one atomic
     /// decrement and a branch.
     ///
@@ -600,6 +679,43 @@ impl<T> From<T> for Cow<T> {
     /// ```
     fn from(value: T) -> Cow<T> {
         Cow::new(value)
+    }
+}
+
+impl<T> From<Box<T>> for Cow<T> {
+    /// Moves the value out of the box into a new allocation, straight from
+    /// heap to heap (never through the stack), and frees the box: one
+    /// allocation, one `memcpy`, no `Clone`. (The box's memory cannot be
+    /// reused: the count goes in front of the value.)
+    ///
+    /// Write the type out: `From<T>` applies to a box too (giving a
+    /// `Cow<Box<T>>`), as with `Arc`.
+    ///
+    /// ```
+    /// use arcow::Cow;
+    ///
+    /// let c: Cow<[u8; 4096]> = Cow::from(Box::new([7u8; 4096]));
+    /// assert_eq!(c[4095], 7);
+    /// ```
+    fn from(boxed: Box<T>) -> Cow<T> {
+        // Allocate while the box still owns its value: should the allocator
+        // unwind instead of aborting, nothing leaks.
+        let fresh = Inner::<T>::allocate();
+        let src = Box::into_raw(boxed);
+        // SAFETY: `src` is the box's live, aligned `T`, and `fresh` a new
+        // allocation, valid and aligned for an `Inner<T>`, that it cannot
+        // overlap. The value is moved bitwise (`&raw mut` projections, no
+        // reference to uninitialized memory), and the count written beside
+        // it. Then the box is rebuilt as a `Box<MaybeUninit<T>>` (same
+        // layout) whose drop frees its memory without dropping the `T`,
+        // which `fresh` owns now. No code that can panic runs in between.
+        unsafe {
+            let slot = fresh.as_ptr();
+            ptr::copy_nonoverlapping(src.cast_const(), &raw mut (*slot).value, 1);
+            (&raw mut (*slot).count).write(RefCount::one());
+            drop(Box::from_raw(src.cast::<MaybeUninit<T>>()));
+        }
+        Cow::from_inner(fresh)
     }
 }
 

@@ -529,7 +529,10 @@ fn compares_with_vec_slices_and_arrays() {
     assert_eq!(v, cow_vec![1, 2, 3]);
     assert_ne!(v, cow_vec![3, 2, 1]);
     assert_eq!(CowVec::<i32>::new(), [0; 0]);
-    assert_eq!(CowVec::<i32>::new(), Vec::new());
+    // The element type on the right is named: the comparisons are generic
+    // over it (`i32: PartialEq<U>`), and serde_json's `PartialEq<Value> for
+    // i32` makes `Vec::new()` ambiguous here, as it does for `Vec == Vec`.
+    assert_eq!(CowVec::<i32>::new(), Vec::<i32>::new());
 }
 
 #[test]

@@ -71,18 +71,64 @@ pub struct IntoIter<T> {
 }
 
 impl<T> IntoIter<T> {
-    /// The elements not yet yielded.
+    /// The elements not yet yielded, as a slice. Never copies: they are
+    /// read in place, in the buffer (shared or not).
     ///
     /// ```
     /// let mut it = arcow::cow_vec![1, 2, 3].into_iter();
     /// it.next();
-    /// assert_eq!(it.as_slice(), &[2, 3]);
+    /// it.next_back();
+    /// assert_eq!(it.as_slice(), &[2]);
     /// ```
     pub fn as_slice(&self) -> &[T] {
         // SAFETY: `[start, end)` are initialized and in bounds (field
         // invariant), and nothing writes them while we hold `&self`.
         unsafe {
             slice::from_raw_parts(self.vec.ptr.as_ptr().add(self.start), self.end - self.start)
+        }
+    }
+}
+
+impl<T> AsRef<[T]> for IntoIter<T> {
+    /// [`IntoIter::as_slice`].
+    fn as_ref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<T: Clone> Clone for IntoIter<T> {
+    /// An iterator over the same elements not yet yielded.
+    ///
+    /// If this iterator clones out of a shared buffer, the clone shares it
+    /// too: O(1), one atomic increment, no `T` cloned. If it owns its
+    /// elements (the buffer was unique), they are cloned into a new buffer
+    /// (one allocation), as `Vec`'s `IntoIter` does, and the clone owns
+    /// those.
+    ///
+    /// ```
+    /// let v = arcow::cow_vec![1, 2, 3];
+    /// let mut it = v.into_iter();               // unique: owns the elements
+    /// it.next();
+    /// let copy = it.clone();                    // clones the 2 and the 3
+    /// assert_eq!(it.as_slice(), copy.as_slice());
+    ///
+    /// let w = arcow::cow_vec![1, 2, 3];
+    /// let it = w.clone().into_iter();           // shared with `w`
+    /// let copy = it.clone();                    // O(1): shares the buffer
+    /// assert_eq!(copy.collect::<Vec<_>>(), [1, 2, 3]);
+    /// ```
+    fn clone(&self) -> IntoIter<T> {
+        if self.owned {
+            // Clones what is left into a fresh buffer (dropping the clones
+            // made so far if one panics), which the new iterator owns.
+            CowVec::from(self.as_slice()).into_iter()
+        } else {
+            IntoIter {
+                vec: self.vec.clone(),
+                start: self.start,
+                end: self.end,
+                owned: false,
+            }
         }
     }
 }

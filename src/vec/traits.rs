@@ -1,6 +1,8 @@
 //! `CowVec`'s standard traits: comparisons, hashing, conversions, `Extend`,
 //! `io::Write` and serde.
 
+use alloc::boxed::Box;
+
 use super::*;
 
 impl<T: fmt::Debug> fmt::Debug for CowVec<T> {
@@ -9,39 +11,62 @@ impl<T: fmt::Debug> fmt::Debug for CowVec<T> {
     }
 }
 
-impl<T: PartialEq> PartialEq for CowVec<T> {
-    /// By value, as slices (no pointer shortcut: `NaN != NaN`).
+/// `PartialEq` between a left-hand type and a right-hand type whose elements
+/// compare as slices (`T: PartialEq<U>`), as std's `__impl_slice_eq1` does
+/// for `Vec`.
+macro_rules! impl_slice_eq {
+    ([$($vars:tt)*] $lhs:ty, $rhs:ty) => {
+        impl<T, U, $($vars)*> PartialEq<$rhs> for $lhs
+        where
+            T: PartialEq<U>,
+        {
+            #[inline]
+            fn eq(&self, other: &$rhs) -> bool {
+                self[..] == other[..]
+            }
+        }
+    };
+}
+
+/// By value, as slices (no pointer shortcut: `NaN != NaN`), and between
+/// element types as `Vec`'s comparisons are: a `CowVec<A>` equals a
+/// `CowVec<B>`, `Vec<B>`, `[B]`, `&[B]`, `[B; N]` or `&[B; N]` (on either
+/// side) when `A: PartialEq<B>` and the elements are pairwise equal. Never
+/// copies.
+///
+/// ```
+/// use arcow::{cow_vec, CowVec};
+///
+/// let v: CowVec<String> = cow_vec!["a".into(), "b".into()];
+/// let strs: [&str; 2] = ["a", "b"];
+/// assert!(v == strs && strs == v);                 // `String: PartialEq<&str>`
+/// assert!(v == vec!["a", "b"] && vec!["a", "b"] == v);
+/// assert!(v == &strs[..] && strs[..] == v);
+/// assert!(v == &strs && &strs == v);
+/// assert!(v == CowVec::from(strs) && CowVec::from(strs) == v);
+/// ```
+impl<T, U> PartialEq<CowVec<U>> for CowVec<T>
+where
+    T: PartialEq<U>,
+{
     #[inline]
-    fn eq(&self, other: &CowVec<T>) -> bool {
+    fn eq(&self, other: &CowVec<U>) -> bool {
         self.as_slice() == other.as_slice()
     }
 }
 
 impl<T: Eq> Eq for CowVec<T> {}
 
-impl<T: PartialEq> PartialEq<Vec<T>> for CowVec<T> {
-    fn eq(&self, other: &Vec<T>) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl<T: PartialEq> PartialEq<[T]> for CowVec<T> {
-    fn eq(&self, other: &[T]) -> bool {
-        self.as_slice() == other
-    }
-}
-
-impl<T: PartialEq> PartialEq<&[T]> for CowVec<T> {
-    fn eq(&self, other: &&[T]) -> bool {
-        self.as_slice() == *other
-    }
-}
-
-impl<T: PartialEq, const N: usize> PartialEq<[T; N]> for CowVec<T> {
-    fn eq(&self, other: &[T; N]) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
+impl_slice_eq! { [] CowVec<T>, Vec<U> }
+impl_slice_eq! { [] CowVec<T>, [U] }
+impl_slice_eq! { [] CowVec<T>, &[U] }
+impl_slice_eq! { [const N: usize] CowVec<T>, [U; N] }
+impl_slice_eq! { [const N: usize] CowVec<T>, &[U; N] }
+impl_slice_eq! { [] Vec<T>, CowVec<U> }
+impl_slice_eq! { [] [T], CowVec<U> }
+impl_slice_eq! { [] &[T], CowVec<U> }
+impl_slice_eq! { [const N: usize] [T; N], CowVec<U> }
+impl_slice_eq! { [const N: usize] &[T; N], CowVec<U> }
 
 impl<T: PartialOrd> PartialOrd for CowVec<T> {
     fn partial_cmp(&self, other: &CowVec<T>) -> Option<Ordering> {
@@ -138,6 +163,130 @@ impl<T, const N: usize> From<[T; N]> for CowVec<T> {
         unsafe { ptr::copy_nonoverlapping(array.as_ptr(), out.ptr.as_ptr(), N) };
         out.len = N;
         out
+    }
+}
+
+impl<T: Clone, const N: usize> From<&[T; N]> for CowVec<T> {
+    /// Clones the elements into a new buffer (one allocation, none for
+    /// `N == 0`).
+    ///
+    /// ```
+    /// let v = arcow::CowVec::from(&[1, 2]);
+    /// assert_eq!(v, [1, 2]);
+    /// ```
+    fn from(array: &[T; N]) -> CowVec<T> {
+        CowVec::from(array.as_slice())
+    }
+}
+
+impl<T: Clone> From<&mut [T]> for CowVec<T> {
+    /// Clones the elements into a new buffer, as `From<&[T]>`.
+    ///
+    /// ```
+    /// let mut a = [1, 2];
+    /// let v = arcow::CowVec::from(&mut a[..]);
+    /// assert_eq!(v, [1, 2]);
+    /// ```
+    fn from(slice: &mut [T]) -> CowVec<T> {
+        CowVec::from(&*slice)
+    }
+}
+
+impl<T> From<Box<[T]>> for CowVec<T> {
+    /// Moves the elements into a new buffer and frees the box: one
+    /// allocation and one `memcpy`, no `Clone`. (The box's memory cannot be
+    /// reused: the header goes in front of the elements.) An empty box gives
+    /// a vector that owns no allocation.
+    ///
+    /// ```
+    /// let boxed: Box<[String]> = vec!["a".to_string()].into_boxed_slice();
+    /// let v = arcow::CowVec::from(boxed);       // moves, no clone
+    /// assert_eq!(v, ["a"]);
+    /// ```
+    fn from(boxed: Box<[T]>) -> CowVec<T> {
+        // `Vec::from` takes the box's allocation over (capacity = length,
+        // no copy); `From<Vec<T>>` then moves the elements once.
+        CowVec::from(Vec::from(boxed))
+    }
+}
+
+impl<T: Clone> From<alloc::borrow::Cow<'_, [T]>> for CowVec<T> {
+    /// From `std::borrow::Cow` (not this crate's [`Cow`](crate::Cow)): an
+    /// owned `Vec` is moved in as by `From<Vec<T>>`, a borrowed slice cloned
+    /// as by `From<&[T]>`.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// let borrowed: Cow<'_, [u8]> = Cow::Borrowed(&[1, 2]);
+    /// let owned: Cow<'_, [u8]> = Cow::Owned(vec![1, 2]);
+    /// assert_eq!(arcow::CowVec::from(borrowed), [1, 2]);   // clones
+    /// assert_eq!(arcow::CowVec::from(owned), [1, 2]);      // moves
+    /// ```
+    fn from(cow: alloc::borrow::Cow<'_, [T]>) -> CowVec<T> {
+        match cow {
+            alloc::borrow::Cow::Borrowed(slice) => CowVec::from(slice),
+            alloc::borrow::Cow::Owned(vec) => CowVec::from(vec),
+        }
+    }
+}
+
+impl<T: Clone> From<CowVec<T>> for Vec<T> {
+    /// [`CowVec::into_vec`]: moves the elements out of a unique buffer
+    /// (one allocation for the `Vec`, one `memcpy`, the old buffer freed),
+    /// clones them out of a shared one (which the other handles keep).
+    ///
+    /// ```
+    /// let a = arcow::cow_vec![String::from("x")];
+    /// let b = a.clone();
+    /// let va: Vec<String> = a.into();           // shared: clones
+    /// let vb = Vec::from(b);                    // unique now: moves
+    /// assert_eq!(va, vb);
+    /// ```
+    fn from(vec: CowVec<T>) -> Vec<T> {
+        vec.into_vec()
+    }
+}
+
+impl<T: Clone, const N: usize> TryFrom<CowVec<T>> for [T; N] {
+    type Error = CowVec<T>;
+
+    /// The elements as an array, if there are exactly `N`; otherwise the
+    /// vector back, as `Vec`'s `TryFrom` does. A unique buffer's elements
+    /// are moved out and the buffer freed; a shared buffer's are cloned
+    /// (no allocation) and the other handles keep it.
+    ///
+    /// ```
+    /// use arcow::{cow_vec, CowVec};
+    ///
+    /// let a = cow_vec![String::from("x"), String::from("y")];
+    /// let b = a.clone();
+    /// let xs: [String; 2] = a.try_into().unwrap();    // shared: clones
+    /// let back: CowVec<String> = <[String; 3]>::try_from(b).unwrap_err();
+    /// let ys: [String; 2] = back.try_into().unwrap(); // unique: moves
+    /// assert_eq!(xs, ys);
+    /// ```
+    fn try_from(mut vec: CowVec<T>) -> Result<[T; N], CowVec<T>> {
+        if vec.len != N {
+            return Err(vec);
+        }
+        if !vec.is_unique() {
+            // `from_fn` drops the clones made so far if one panics; `vec`
+            // is only read.
+            let src = vec.as_slice();
+            return Ok(core::array::from_fn(|i| src[i].clone()));
+        }
+        let mut out = MaybeUninit::<[T; N]>::uninit();
+        // Length first: from here on the handle owns no elements, only the
+        // buffer, which it frees when dropped below.
+        vec.len = 0;
+        // SAFETY: the buffer is unique, so `[0, N)` are initialized and ours
+        // alone; they are moved bitwise into `out`, which does not overlap
+        // the buffer and has room for exactly `N`. No code runs between the
+        // copy and `assume_init`, so each element has one owner: `out`.
+        unsafe {
+            ptr::copy_nonoverlapping(vec.ptr.as_ptr(), out.as_mut_ptr().cast::<T>(), N);
+            Ok(out.assume_init())
+        }
     }
 }
 
