@@ -27,6 +27,19 @@
 //! an enum of a borrowed or an owned value; this one is a shared owned value
 //! with an atomic reference count.
 //!
+//! # What is not here
+//!
+//! - No `Cow<str>`, `Cow<[T]>` or `Cow<dyn Trait>`: `Cow<T>` needs `T: Sized`.
+//!   Making a `Cow<[T]>` from a `Cow<[T; N]>` is an unsized coercion, which
+//!   takes the unstable `CoerceUnsized`. The copy-on-write forms of `[T]`
+//!   and `str` are [`CowVec<T>`] and [`CowStr`], with the length in the
+//!   handle. For a trait object, `Arc<dyn Trait>` (or a `Cow<Box<dyn
+//!   Trait>>`, one more indirection).
+//! - No `Weak`: a copy-on-write value has no identity worth observing, and
+//!   a weak count would cost `make_mut` a compare-exchange on its unique
+//!   path (and the header a second word). With one strong count, a unique
+//!   `Cow::make_mut` is one Acquire load.
+//!
 //! # Example
 //!
 //! ```
