@@ -97,7 +97,7 @@ mod paged;
 mod refcount;
 mod str;
 mod sync;
-mod vec;
+pub mod vec;
 
 #[cfg(feature = "std")]
 pub use cell::{Changed, CowCell, Guard};
@@ -105,7 +105,7 @@ pub use cow::Cow;
 pub use map::{CowMap, CowSet};
 pub use paged::{Iter as PagedIter, PagedCowVec, Pages};
 pub use str::CowStr;
-pub use vec::{CowVec, IntoIter};
+pub use vec::{CowVec, Drain, IntoIter, Splice};
 
 /// The README's examples, compiled and run as doc tests so they cannot rot.
 #[doc = include_str!("../README.md")]

@@ -1,7 +1,10 @@
 //! [`CowVec<T>`]: a two-word growable vector whose buffer is shared by clones
-//! and copied once, on the first write while shared.
+//! and copied once, on the first write while shared, with its iterators
+//! ([`IntoIter`], [`Drain`], [`Splice`]).
 
 use alloc::alloc::{alloc, dealloc, handle_alloc_error, realloc};
+use alloc::boxed::Box;
+use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::borrow::Borrow;
@@ -11,16 +14,19 @@ use core::hash::{Hash, Hasher};
 use core::iter::FusedIterator;
 use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop, MaybeUninit};
-use core::ops::Deref;
+use core::ops::{Bound, Deref, Range, RangeBounds};
 use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::ptr::{self, NonNull};
 use core::slice;
 
 use crate::refcount::RefCount;
 
+mod drain;
 mod into_iter;
+mod raw;
 mod traits;
 
+pub use drain::{Drain, Splice};
 pub use into_iter::IntoIter;
 
 /// The header in front of the elements of an allocated buffer.
@@ -405,6 +411,16 @@ impl<T> CowVec<T> {
         // An allocated zero-sized `T` has capacity `usize::MAX`, which no
         // `needed` exceeds.
         debug_assert!(!Self::IS_ZST);
+        self.realloc_unique(new_cap);
+    }
+
+    /// Moves a unique, allocated buffer of a sized `T` to one with room for
+    /// exactly `new_cap` (`new_cap >= len`, `new_cap > 0`), with `realloc`:
+    /// the growth of `grow_unique` and `reserve_exact`, and `shrink_to`.
+    fn realloc_unique(&mut self, new_cap: usize) {
+        debug_assert!(self.is_allocated() && self.is_unique() && !Self::IS_ZST);
+        debug_assert!(new_cap >= self.len && new_cap > 0);
+        let cap = self.buf_cap();
         let old_layout = Self::layout(cap);
         let new_layout = Self::layout(new_cap);
         // `realloc` moves the header and the initialized elements along.
@@ -889,66 +905,7 @@ impl<T: Clone> CowVec<T> {
             *self = if kept.len == 0 { CowVec::new() } else { kept };
             return;
         }
-
-        /// Closes the gap left by removed elements, also on a panic.
-        struct Gap<'a, T> {
-            v: &'a mut CowVec<T>,
-            processed: usize,
-            deleted: usize,
-            original_len: usize,
-        }
-        impl<T> Drop for Gap<'_, T> {
-            fn drop(&mut self) {
-                if self.deleted > 0 {
-                    // SAFETY: `[processed, original_len)` are initialized and
-                    // not yet looked at; they move down over the `deleted`
-                    // slots before them, which hold nothing.
-                    unsafe {
-                        let base = self.v.ptr.as_ptr();
-                        ptr::copy(
-                            base.add(self.processed),
-                            base.add(self.processed - self.deleted),
-                            self.original_len - self.processed,
-                        );
-                    }
-                }
-                self.v.len = self.original_len - self.deleted;
-            }
-        }
-
-        let original_len = self.len;
-        // While we work, the length covers nothing, so a panic cannot expose
-        // a moved-out slot; the guard sets the real length at the end.
-        self.len = 0;
-        let mut g = Gap {
-            v: self,
-            processed: 0,
-            deleted: 0,
-            original_len,
-        };
-        while g.processed < original_len {
-            // SAFETY: `processed < original_len`: an initialized element
-            // not yet moved or dropped.
-            let cur = unsafe { g.v.ptr.as_ptr().add(g.processed) };
-            // SAFETY: `cur` is initialized; `f` gets a shared reference only.
-            if !f(unsafe { &*cur }) {
-                // Count it as gone before dropping, so a panicking `Drop`
-                // does not lead the guard to drop it again.
-                g.processed += 1;
-                g.deleted += 1;
-                // SAFETY: `cur` is initialized and now outside every range
-                // the guard will keep: dropped exactly once.
-                unsafe { ptr::drop_in_place(cur) };
-                continue;
-            }
-            if g.deleted > 0 {
-                // SAFETY: the hole `processed - deleted` is vacant (its
-                // element was dropped or moved) and distinct from `cur`.
-                unsafe { ptr::copy_nonoverlapping(cur, cur.sub(g.deleted), 1) };
-            }
-            g.processed += 1;
-        }
-        // `g` drops here and sets the length.
+        self.retain_unique(|x| f(x));
     }
 
     /// Resizes to `new_len`: truncates, or appends clones of `value` (the
@@ -1000,6 +957,876 @@ impl<T: Clone> CowVec<T> {
         } else {
             self.as_slice().to_vec()
         }
+    }
+}
+
+/// The indices a `RangeBounds` covers in a vector of `len`, with the panics
+/// and messages of slice indexing (as `Vec::drain` and friends).
+#[track_caller]
+fn range_of<R: RangeBounds<usize>>(range: R, len: usize) -> Range<usize> {
+    // The checks in `slice::range`'s order: the end, the start, then both.
+    let end = match range.end_bound() {
+        Bound::Included(&e) => match e.checked_add(1) {
+            Some(e) => e,
+            None => panic!("range end index {e} out of range for slice of length {len}"),
+        },
+        Bound::Excluded(&e) => e,
+        Bound::Unbounded => len,
+    };
+    if end > len {
+        panic!("range end index {end} out of range for slice of length {len}");
+    }
+    let start = match range.start_bound() {
+        Bound::Included(&s) => s,
+        Bound::Excluded(&s) => match s.checked_add(1) {
+            Some(s) => s,
+            None => panic!("range start index {s} out of range for slice of length {len}"),
+        },
+        Bound::Unbounded => 0,
+    };
+    if start > len {
+        panic!("range start index {start} out of range for slice of length {len}");
+    }
+    if start > end {
+        panic!("slice index starts at {start} but ends at {end}");
+    }
+    start..end
+}
+
+impl<T: Clone> CowVec<T> {
+    /// Removes the elements in `range` and returns them as an iterator. The
+    /// elements after the range close the gap when the iterator is dropped;
+    /// the ones it did not yield are dropped with it.
+    ///
+    /// On a unique buffer: in place, as `Vec::drain` (the elements are moved
+    /// out). On a shared one: the one copy holds only the elements kept
+    /// (one allocation of exactly that many, each cloned once), and the
+    /// iterator clones the drained elements out of the old buffer as it
+    /// yields them, so those never yielded are never cloned. An empty range
+    /// copies nothing.
+    ///
+    /// If the iterator is leaked (`mem::forget`), the vector may lose the
+    /// elements after the range (never unsafely), as `Vec`'s does.
+    ///
+    /// # Panics
+    ///
+    /// If the start of the range is after its end or its end after `len`,
+    /// with slice indexing's messages; the vector is then unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec![1, 2, 3, 4, 5];
+    /// let b = a.clone();
+    /// // Shared: clones 1 and 5 into a new buffer; 2, 3, 4 are cloned as
+    /// // they are yielded.
+    /// let middle: Vec<i32> = a.drain(1..4).collect();
+    /// assert_eq!(middle, [2, 3, 4]);
+    /// assert_eq!(a, [1, 5]);
+    /// assert_eq!(b, [1, 2, 3, 4, 5]);
+    /// a.drain(..1);                     // unique now: in place
+    /// assert_eq!(a, [5]);
+    /// ```
+    #[track_caller]
+    pub fn drain<R: RangeBounds<usize>>(&mut self, range: R) -> Drain<'_, T> {
+        let range = range_of(range, self.len);
+        self.drain_range(range, 0, false)
+    }
+
+    /// The `Drain` of `range` (checked), for `drain` and `splice`.
+    ///
+    /// An empty range with `for_splice` false leaves the vector alone. A
+    /// shared buffer is otherwise replaced by a copy of the elements kept,
+    /// with `gap` free slots between the head and the tail for a splice's
+    /// replacement. A unique buffer is drained in place.
+    fn drain_range(&mut self, range: Range<usize>, gap: usize, for_splice: bool) -> Drain<'_, T> {
+        let len = self.len;
+        let Range { start, end } = range;
+        debug_assert!(start <= end && end <= len);
+        if start == end && !for_splice {
+            // Nothing to take out and no tail to move: the length stays.
+            return Drain::new(self, start..start, len, 0, None);
+        }
+        let tail_len = len - end;
+        if self.is_unique() {
+            // The iterator owns `[start, end)` and the tail waits past the
+            // length: a leaked `Drain` leaks them, never exposes them.
+            self.len = start;
+            return Drain::new(self, range, end, tail_len, None);
+        }
+        let cap = (start + tail_len)
+            .checked_add(gap)
+            .unwrap_or_else(|| capacity_overflow());
+        let tail_at = start + gap;
+        let fresh = if cap == 0 {
+            CowVec::new()
+        } else {
+            let mut fresh = CowVec::<T>::allocate(cap);
+            // SAFETY: `fresh` is unique with room for `cap >= start` elements,
+            // all uninitialized; the slice covers exactly the first `start`.
+            let head = unsafe {
+                slice::from_raw_parts_mut(fresh.ptr.as_ptr().cast::<MaybeUninit<T>>(), start)
+            };
+            // Drops its partial work on a panic; `fresh` then frees.
+            head.write_clone_of_slice(&self[..start]);
+            fresh.len = start;
+            // SAFETY: `[tail_at, tail_at + tail_len)` is within `cap`, past
+            // the length, uninitialized and disjoint from the head.
+            let tail = unsafe {
+                slice::from_raw_parts_mut(
+                    fresh.ptr.as_ptr().add(tail_at).cast::<MaybeUninit<T>>(),
+                    tail_len,
+                )
+            };
+            // On a panic: drops the tail's clones; `fresh` (of length
+            // `start`) drops the head and frees. `self` is untouched.
+            tail.write_clone_of_slice(&self[end..]);
+            fresh
+        };
+        // The copy is complete: only now is the old handle let go of, into
+        // the iterator, which clones the drained elements out of it.
+        let old = mem::replace(self, fresh);
+        Drain::new(self, range, tail_at, tail_len, Some(old))
+    }
+
+    /// Replaces the elements in `range` with the items of `replace_with`,
+    /// and returns the removed elements as an iterator. The replacement
+    /// happens when the iterator is dropped (as `Vec::splice`), even if it
+    /// was not consumed.
+    ///
+    /// On a unique buffer: in place, as `Vec::splice`. On a shared one: one
+    /// copy of the elements kept, into a buffer with room for them and the
+    /// replacement's lower size hint; the removed elements are cloned out of
+    /// the old buffer only as they are yielded. A splice on a shared buffer
+    /// copies even if it changes nothing.
+    ///
+    /// # Panics
+    ///
+    /// As [`drain`](CowVec::drain), for a bad range; the vector is then
+    /// unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec![1, 2, 3, 4];
+    /// let b = a.clone();
+    /// // Shared: clones 1 and 4 into a buffer with room for two more; the
+    /// // removed 2 and 3 are cloned as the iterator yields them.
+    /// let removed: Vec<i32> = a.splice(1..3, [7, 8, 9]).collect();
+    /// assert_eq!(removed, [2, 3]);
+    /// assert_eq!(a, [1, 7, 8, 9, 4]);
+    /// assert_eq!(b, [1, 2, 3, 4]);
+    /// a.splice(..1, []);                // unique now: in place
+    /// assert_eq!(a, [7, 8, 9, 4]);
+    /// ```
+    #[track_caller]
+    pub fn splice<R, I>(&mut self, range: R, replace_with: I) -> Splice<'_, I::IntoIter>
+    where
+        R: RangeBounds<usize>,
+        I: IntoIterator<Item = T>,
+    {
+        let range = range_of(range, self.len);
+        let replace_with = replace_with.into_iter();
+        let (lower, _) = replace_with.size_hint();
+        Splice::new(self.drain_range(range, lower, true), replace_with)
+    }
+
+    /// Moves all the elements of `other` to the end of `self`, leaving
+    /// `other` empty.
+    ///
+    /// A shared `self` is copied once, with room for the result. A unique
+    /// `other` gives its elements up by a move (and keeps its capacity); a
+    /// shared one is cloned and let go of. An empty `self` without room (or
+    /// shared) simply takes `other`'s buffer: no copy at all.
+    ///
+    /// # Panics
+    ///
+    /// If the buffer would exceed `isize::MAX` bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec![1, 2];
+    /// let mut b = arcow::cow_vec![3, 4];
+    /// let snapshot = a.clone();
+    /// a.append(&mut b);                 // `a` shared: one copy; `b` moved
+    /// assert_eq!(a, [1, 2, 3, 4]);
+    /// assert!(b.is_empty());
+    /// assert_eq!(snapshot, [1, 2]);
+    /// ```
+    pub fn append(&mut self, other: &mut CowVec<T>) {
+        let n = other.len;
+        if n == 0 {
+            return;
+        }
+        if self.len == 0 && (self.buf_cap() < n || !self.is_unique()) {
+            *self = mem::take(other);
+            return;
+        }
+        let len = self.len;
+        let needed = len.checked_add(n).unwrap_or_else(|| capacity_overflow());
+        self.reserve_unique(needed);
+        // SAFETY: `self` is unique with room for `needed`: `[len, needed)` is
+        // uninitialized and no other handle (`other` included: it is a
+        // different handle, and after the copy above a different buffer or
+        // one it shares with others, never ours) can reach it.
+        let spare = unsafe {
+            slice::from_raw_parts_mut(self.ptr.as_ptr().add(len).cast::<MaybeUninit<T>>(), n)
+        };
+        if other.is_unique() {
+            // `other`'s length first: its elements move to us.
+            other.len = 0;
+            // SAFETY: `other` is unique, so `[0, n)` of its buffer belong to
+            // it alone and are now outside its length: each moves once, into
+            // our distinct buffer.
+            unsafe { ptr::copy_nonoverlapping(other.ptr.as_ptr(), spare.as_mut_ptr().cast(), n) };
+        } else {
+            // Drops its partial work on a panic; both lengths unchanged.
+            spare.write_clone_of_slice(other.as_slice());
+            *other = CowVec::new();
+        }
+        self.len = needed;
+    }
+
+    /// Splits the vector in two at `at`: returns the elements `[at, len)`
+    /// and keeps `[0, at)`.
+    ///
+    /// On a unique buffer the tail moves into a new buffer of exactly its
+    /// length and `self` keeps its capacity. On a shared one each element is
+    /// cloned once: the tail into the returned vector, the head into a copy
+    /// of exactly `at` (`split_off(0)` returns the shared buffer itself and
+    /// `split_off(len)` copies nothing).
+    ///
+    /// # Panics
+    ///
+    /// If `at > len`, with the vector unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec![1, 2, 3];
+    /// let b = a.clone();
+    /// let tail = a.split_off(1);        // shared: clones 1, and 2, 3
+    /// assert_eq!((a.as_slice(), tail.as_slice()), (&[1][..], &[2, 3][..]));
+    /// assert_eq!(b, [1, 2, 3]);
+    /// ```
+    #[track_caller]
+    #[must_use = "use `.truncate()` if you don't need the other half"]
+    pub fn split_off(&mut self, at: usize) -> CowVec<T> {
+        let len = self.len;
+        if at > len {
+            panic!("`at` split index (is {at}) should be <= len (is {len})");
+        }
+        if at == len {
+            return CowVec::new();
+        }
+        if self.is_unique() {
+            let n = len - at;
+            let mut other = CowVec::<T>::allocate(n);
+            // Length first: the tail belongs to `other` from here on.
+            self.len = at;
+            // SAFETY: unique: `[at, len)` are initialized, now outside our
+            // length, and move once into `other`'s fresh, distinct buffer.
+            unsafe { ptr::copy_nonoverlapping(self.ptr.as_ptr().add(at), other.ptr.as_ptr(), n) };
+            other.len = n;
+            return other;
+        }
+        if at == 0 {
+            return mem::take(self);
+        }
+        let other = CowVec::clone_from_slice_with_capacity(&self[at..], len - at);
+        // A panic here drops `other` and leaves `self` as it was.
+        self.truncate(at);
+        other
+    }
+
+    /// Removes consecutive equal elements, keeping the first of each run.
+    ///
+    /// On a unique buffer: in place. On a shared one, only the elements
+    /// kept are cloned (into one buffer with room for `len - 1`), and if
+    /// there is nothing to remove nothing is copied at all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec![1, 1, 2, 2, 2, 3];
+    /// let b = a.clone();
+    /// a.dedup();                        // shared: clones 1, 2, 3 only
+    /// assert_eq!(a, [1, 2, 3]);
+    /// a.dedup();                        // nothing to remove: no copy
+    /// assert_eq!(b.len(), 6);
+    /// ```
+    pub fn dedup(&mut self)
+    where
+        T: PartialEq,
+    {
+        let len = self.len;
+        if len <= 1 {
+            return;
+        }
+        if self.is_unique() {
+            self.dedup_by_unique(|a, b| a == b);
+            return;
+        }
+        let s = self.as_slice();
+        // `a == b` with `a` the later element, as `Vec::dedup`.
+        let Some(first_dup) = (1..len).find(|&i| s[i] == s[i - 1]) else {
+            return;
+        };
+        let mut fresh = CowVec::<T>::allocate(len - 1);
+        // SAFETY: `fresh` is unique with room for `len - 1 >= first_dup`
+        // uninitialized elements; the slice covers the first `first_dup`.
+        let head = unsafe {
+            slice::from_raw_parts_mut(fresh.ptr.as_ptr().cast::<MaybeUninit<T>>(), first_dup)
+        };
+        head.write_clone_of_slice(&s[..first_dup]);
+        fresh.len = first_dup;
+        let mut last = first_dup - 1;
+        for (i, x) in s.iter().enumerate().skip(first_dup + 1) {
+            if *x == s[last] {
+                continue;
+            }
+            // The length is raised after the write, so a panic in `eq` or
+            // `clone` drops only what was written (and frees `fresh`).
+            // SAFETY: at most `len - 1` elements are kept (one was a
+            // duplicate), so slot `fresh.len` is within the capacity.
+            unsafe { fresh.ptr.as_ptr().add(fresh.len).write(x.clone()) };
+            fresh.len += 1;
+            last = i;
+        }
+        *self = fresh;
+    }
+
+    /// Removes consecutive elements that map to the same key, keeping the
+    /// first of each run.
+    ///
+    /// `key` gets `&mut T`, so a shared buffer is copied whole first (one
+    /// allocation of exactly `len`), then the run is removed in place.
+    /// Prefer [`dedup`](CowVec::dedup) on shared vectors: it clones only
+    /// what it keeps.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut v = arcow::cow_vec![10, 11, 20, 21, 30];
+    /// v.dedup_by_key(|x| *x / 10);      // unique: in place
+    /// assert_eq!(v, [10, 20, 30]);
+    /// ```
+    pub fn dedup_by_key<F, K>(&mut self, mut key: F)
+    where
+        F: FnMut(&mut T) -> K,
+        K: PartialEq,
+    {
+        self.dedup_by(|a, b| key(a) == key(b))
+    }
+
+    /// Removes consecutive elements for which `same_bucket(later, kept)`
+    /// returns `true`, keeping the first of each run.
+    ///
+    /// `same_bucket` gets `&mut T` to both, so a shared buffer is copied
+    /// whole first (one allocation of exactly `len`), then the run is
+    /// removed in place. If `same_bucket` or a `Drop` panics, the vector is
+    /// left valid, with the elements not yet looked at kept.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec!["a", "A", "b"];
+    /// let b = a.clone();
+    /// a.dedup_by(|x, y| x.eq_ignore_ascii_case(y)); // shared: copies all
+    /// assert_eq!(a, ["a", "b"]);
+    /// assert_eq!(b, ["a", "A", "b"]);
+    /// ```
+    pub fn dedup_by<F>(&mut self, same_bucket: F)
+    where
+        F: FnMut(&mut T, &mut T) -> bool,
+    {
+        if self.len <= 1 {
+            return;
+        }
+        self.reserve_unique(self.len);
+        self.dedup_by_unique(same_bucket);
+    }
+
+    /// Appends clones of the elements in `src`, a range of the vector
+    /// itself.
+    ///
+    /// A shared buffer is copied once (with room for the result), then the
+    /// range is cloned from the copy.
+    ///
+    /// # Panics
+    ///
+    /// As [`drain`](CowVec::drain), for a bad range; if the buffer would
+    /// exceed `isize::MAX` bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec![1, 2, 3];
+    /// let b = a.clone();
+    /// a.extend_from_within(1..);        // shared: one copy, with room
+    /// assert_eq!(a, [1, 2, 3, 2, 3]);
+    /// assert_eq!(b, [1, 2, 3]);
+    /// ```
+    #[track_caller]
+    pub fn extend_from_within<R: RangeBounds<usize>>(&mut self, src: R) {
+        let len = self.len;
+        let Range { start, end } = range_of(src, len);
+        let n = end - start;
+        if n == 0 {
+            return;
+        }
+        let needed = len.checked_add(n).unwrap_or_else(|| capacity_overflow());
+        self.reserve_unique(needed);
+        let base = self.ptr.as_ptr();
+        // SAFETY: unique with room for `needed`: `[start, end)` are
+        // initialized elements below `len`, `[len, needed)` uninitialized
+        // slots past it; the two slices are disjoint and nothing else
+        // refers to either.
+        let (from, spare) = unsafe {
+            (
+                slice::from_raw_parts(base.add(start), n),
+                slice::from_raw_parts_mut(base.add(len).cast::<MaybeUninit<T>>(), n),
+            )
+        };
+        // Drops its partial work on a panic; our length is unchanged.
+        spare.write_clone_of_slice(from);
+        self.len = needed;
+    }
+
+    /// Keeps the elements for which `f` returns `true`, in order, giving
+    /// `f` a `&mut T` it may change the element through.
+    ///
+    /// `f` gets `&mut T`, so a shared buffer is copied whole first (one
+    /// allocation of exactly `len`); prefer [`retain`](CowVec::retain) on
+    /// shared vectors, which clones only what it keeps. If `f` panics, the
+    /// elements already removed are gone and the rest kept.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut v = arcow::cow_vec![1, 2, 3, 4];
+    /// v.retain_mut(|x| {                // unique: in place
+    ///     *x *= 10;
+    ///     *x != 20
+    /// });
+    /// assert_eq!(v, [10, 30, 40]);
+    /// ```
+    pub fn retain_mut<F: FnMut(&mut T) -> bool>(&mut self, f: F) {
+        if self.len == 0 {
+            return;
+        }
+        self.reserve_unique(self.len);
+        self.retain_unique(f);
+    }
+
+    /// Resizes to `new_len`: truncates, or appends the values `f` returns.
+    ///
+    /// Growing a shared buffer copies it once, with room for `new_len`;
+    /// shrinking one copies only the elements kept (as
+    /// [`truncate`](CowVec::truncate)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec![1];
+    /// let b = a.clone();
+    /// let mut n = 1;
+    /// a.resize_with(3, || { n += 1; n }); // shared: one copy, with room
+    /// assert_eq!(a, [1, 2, 3]);
+    /// assert_eq!(b, [1]);
+    /// ```
+    pub fn resize_with<F: FnMut() -> T>(&mut self, new_len: usize, mut f: F) {
+        let len = self.len;
+        if new_len <= len {
+            self.truncate(new_len);
+            return;
+        }
+        self.reserve_unique(new_len);
+        let base = self.ptr.as_ptr();
+        for i in len..new_len {
+            let value = f();
+            // SAFETY: unique with room for `new_len`; slot `i` is past the
+            // length, uninitialized; the length is raised after each write,
+            // so a panicking `f` leaves a valid vector.
+            unsafe { base.add(i).write(value) };
+            self.len = i + 1;
+        }
+    }
+
+    /// Removes and returns the last element if `predicate` returns `true`
+    /// for it.
+    ///
+    /// `predicate` gets `&mut T`, so a shared buffer is copied whole first
+    /// (one allocation of exactly `len`; the element returned is then a
+    /// clone). An empty vector returns `None` without copying or calling
+    /// `predicate`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut v = arcow::cow_vec![1, 2, 4];
+    /// assert_eq!(v.pop_if(|x| *x % 2 == 0), Some(4));
+    /// assert_eq!(v.pop_if(|x| *x > 2), None);
+    /// assert_eq!(v, [1, 2]);
+    /// ```
+    pub fn pop_if(&mut self, predicate: impl FnOnce(&mut T) -> bool) -> Option<T> {
+        let len = self.len;
+        if len == 0 {
+            return None;
+        }
+        self.reserve_unique(len);
+        // SAFETY: unique now; `len - 1` is an initialized element, and
+        // `&mut self` gives exclusive access to it.
+        let last = unsafe { &mut *self.ptr.as_ptr().add(len - 1) };
+        if !predicate(last) {
+            return None;
+        }
+        self.len = len - 1;
+        // SAFETY: unique; slot `len - 1` is initialized and now outside the
+        // length, so it is moved out exactly once.
+        Some(unsafe { self.ptr.as_ptr().add(len - 1).read() })
+    }
+
+    /// Makes sure exactly `additional` more elements fit: a buffer that
+    /// grows gets room for `len + additional`, no more. On a shared buffer
+    /// this is the one copy, of exactly that capacity; `reserve_exact(0)`
+    /// does nothing.
+    ///
+    /// # Panics
+    ///
+    /// If the buffer would exceed `isize::MAX` bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec![1];
+    /// let b = a.clone();
+    /// a.reserve_exact(9);               // shared: one copy, of capacity 10
+    /// assert_eq!(a.capacity(), 10);
+    /// assert_eq!(b, [1]);
+    /// ```
+    pub fn reserve_exact(&mut self, additional: usize) {
+        if additional == 0 {
+            return;
+        }
+        let needed = self
+            .len
+            .checked_add(additional)
+            .unwrap_or_else(|| capacity_overflow());
+        match self.header() {
+            Some(h) if !h.count.is_unique() => {
+                *self = CowVec::clone_from_slice_with_capacity(self.as_slice(), needed);
+            }
+            Some(h) if needed <= h.cap => {}
+            Some(_) => self.realloc_unique(needed),
+            None => *self = CowVec::allocate(needed),
+        }
+    }
+
+    /// [`reserve`](CowVec::reserve) that reports an overflow or a failed
+    /// allocation as an error instead of panicking or aborting; the vector
+    /// is then unchanged. A shared buffer is copied once, sized as
+    /// `reserve` sizes it.
+    ///
+    /// # Errors
+    ///
+    /// If `len + additional` elements would exceed `isize::MAX` bytes, or
+    /// the allocator fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec![1u8];
+    /// let b = a.clone();
+    /// assert!(a.try_reserve(10).is_ok()); // shared: one copy, with room
+    /// assert!(a.capacity() >= 11);
+    /// assert!(a.try_reserve(usize::MAX).is_err()); // no panic
+    /// assert_eq!((a.len(), b.len()), (1, 1));
+    /// ```
+    pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
+        self.try_reserve_with(additional, false)
+    }
+
+    /// [`reserve_exact`](CowVec::reserve_exact) that reports an overflow or
+    /// a failed allocation as an error instead of panicking or aborting;
+    /// the vector is then unchanged. A shared buffer is copied once, of
+    /// exactly `len + additional`.
+    ///
+    /// # Errors
+    ///
+    /// If `len + additional` elements would exceed `isize::MAX` bytes, or
+    /// the allocator fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut a = arcow::cow_vec![1u64];
+    /// let b = a.clone();
+    /// assert!(a.try_reserve_exact(3).is_ok()); // shared: one copy, of 4
+    /// assert_eq!(a.capacity(), 4);
+    /// assert!(a.try_reserve_exact(usize::MAX / 8).is_err());
+    /// assert_eq!(b, [1]);
+    /// ```
+    pub fn try_reserve_exact(&mut self, additional: usize) -> Result<(), TryReserveError> {
+        self.try_reserve_with(additional, true)
+    }
+
+    /// The body of `try_reserve` (`exact` false) and `try_reserve_exact`.
+    fn try_reserve_with(&mut self, additional: usize, exact: bool) -> Result<(), TryReserveError> {
+        if additional == 0 {
+            return Ok(());
+        }
+        let needed = self.try_needed(additional)?;
+        let cap = self.buf_cap();
+        let new_cap = if exact || needed <= cap {
+            needed
+        } else {
+            grow_amortized(cap, needed, mem::size_of::<T>())
+        };
+        match self.header() {
+            Some(h) if !h.count.is_unique() => {
+                // As `copy_to_unique` sizes it: the old capacity if it has
+                // room (`reserve`), else the growth above.
+                let new_cap = if exact { needed } else { new_cap.max(cap) };
+                let mut fresh = CowVec::<T>::try_allocate(new_cap)?;
+                // SAFETY: `fresh` is unique with room for `new_cap >= len`
+                // uninitialized elements; the slice covers the first `len`.
+                let spare = unsafe {
+                    slice::from_raw_parts_mut(fresh.ptr.as_ptr().cast::<MaybeUninit<T>>(), self.len)
+                };
+                // Drops its partial work on a panic; `fresh` then frees.
+                spare.write_clone_of_slice(self.as_slice());
+                fresh.len = self.len;
+                *self = fresh;
+            }
+            Some(h) if needed <= h.cap => {}
+            Some(_) => self.try_realloc_unique(new_cap)?,
+            None => *self = CowVec::try_allocate(new_cap)?,
+        }
+        Ok(())
+    }
+
+    /// Turns the vector into a boxed slice of exactly its length: moves the
+    /// elements if the buffer is unique, clones them if it is shared (one
+    /// allocation either way).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a = arcow::cow_vec![1, 2];
+    /// let b = a.clone();
+    /// let boxed: Box<[i32]> = a.into_boxed_slice(); // shared: clones
+    /// assert_eq!(&*boxed, &[1, 2]);
+    /// assert_eq!(&*b.into_boxed_slice(), &[1, 2]);  // unique now: moves
+    /// ```
+    pub fn into_boxed_slice(self) -> Box<[T]> {
+        self.into_vec().into_boxed_slice()
+    }
+}
+
+impl<T> CowVec<T> {
+    /// `retain_mut` on a unique buffer, in place: the elements for which
+    /// `f` returns `false` are dropped and the rest moved down. If `f` or a
+    /// `Drop` panics, the elements removed so far are gone and the rest
+    /// kept.
+    ///
+    /// Precondition: unique (or unallocated).
+    fn retain_unique<F: FnMut(&mut T) -> bool>(&mut self, mut f: F) {
+        debug_assert!(self.is_unique());
+        /// Closes the gap left by removed elements, also on a panic.
+        struct Gap<'a, T> {
+            v: &'a mut CowVec<T>,
+            processed: usize,
+            deleted: usize,
+            original_len: usize,
+        }
+        impl<T> Drop for Gap<'_, T> {
+            fn drop(&mut self) {
+                if self.deleted > 0 {
+                    // SAFETY: `[processed, original_len)` are initialized and
+                    // not yet looked at; they move down over the `deleted`
+                    // slots before them, which hold nothing.
+                    unsafe {
+                        let base = self.v.ptr.as_ptr();
+                        ptr::copy(
+                            base.add(self.processed),
+                            base.add(self.processed - self.deleted),
+                            self.original_len - self.processed,
+                        );
+                    }
+                }
+                self.v.len = self.original_len - self.deleted;
+            }
+        }
+
+        let original_len = self.len;
+        // While we work, the length covers nothing, so a panic cannot expose
+        // a moved-out slot; the guard sets the real length at the end.
+        self.len = 0;
+        let mut g = Gap {
+            v: self,
+            processed: 0,
+            deleted: 0,
+            original_len,
+        };
+        while g.processed < original_len {
+            // SAFETY: `processed < original_len`: an initialized element
+            // not yet moved or dropped.
+            let cur = unsafe { g.v.ptr.as_ptr().add(g.processed) };
+            // SAFETY: `cur` is initialized, and the buffer is unique: `f`
+            // gets the only reference to it.
+            if !f(unsafe { &mut *cur }) {
+                // Count it as gone before dropping, so a panicking `Drop`
+                // does not lead the guard to drop it again.
+                g.processed += 1;
+                g.deleted += 1;
+                // SAFETY: `cur` is initialized and now outside every range
+                // the guard will keep: dropped exactly once.
+                unsafe { ptr::drop_in_place(cur) };
+                continue;
+            }
+            if g.deleted > 0 {
+                // SAFETY: the hole `processed - deleted` is vacant (its
+                // element was dropped or moved) and distinct from `cur`.
+                unsafe { ptr::copy_nonoverlapping(cur, cur.sub(g.deleted), 1) };
+            }
+            g.processed += 1;
+        }
+        // `g` drops here and sets the length.
+    }
+
+    /// Removes consecutive duplicates in place, as `Vec::dedup_by`.
+    ///
+    /// Precondition: unique, `len >= 2`.
+    fn dedup_by_unique<F: FnMut(&mut T, &mut T) -> bool>(&mut self, mut same_bucket: F) {
+        let len = self.len;
+        debug_assert!(self.is_unique() && len >= 2);
+        let base = self.ptr.as_ptr();
+        // Leading elements with no duplicate stay where they are.
+        let mut first_dup = 1;
+        while first_dup != len {
+            // SAFETY: `first_dup - 1 < first_dup < len`: two distinct
+            // initialized elements of a unique buffer.
+            let found =
+                unsafe { same_bucket(&mut *base.add(first_dup), &mut *base.add(first_dup - 1)) };
+            if found {
+                break;
+            }
+            first_dup += 1;
+        }
+        if first_dup == len {
+            return;
+        }
+
+        /// Closes the gap `[write, read)` and sets the length, also on a
+        /// panic in `same_bucket` or a `Drop`.
+        struct FillGap<'a, T> {
+            v: &'a mut CowVec<T>,
+            read: usize,
+            write: usize,
+            original_len: usize,
+        }
+        impl<T> Drop for FillGap<'_, T> {
+            fn drop(&mut self) {
+                let left = self.original_len - self.read;
+                // SAFETY: `[read, original_len)` are initialized and not yet
+                // looked at; they move down over the vacant `[write, read)`.
+                unsafe {
+                    let base = self.v.ptr.as_ptr();
+                    ptr::copy(base.add(self.read), base.add(self.write), left);
+                }
+                self.v.len = self.write + left;
+            }
+        }
+
+        // While we work the length covers nothing, so a panic cannot
+        // expose a vacant slot; the guard sets the real length.
+        self.len = 0;
+        let mut g = FillGap {
+            v: self,
+            read: first_dup + 1,
+            write: first_dup,
+            original_len: len,
+        };
+        // SAFETY: `first_dup` is a duplicate, initialized; it is outside
+        // what the guard keeps (`read` is past it), so dropped once, here.
+        unsafe { ptr::drop_in_place(base.add(first_dup)) };
+        while g.read < len {
+            // SAFETY: `read < len` is initialized and not yet looked at;
+            // `write - 1 < write <= read` is the last kept element.
+            let cur = unsafe { base.add(g.read) };
+            // SAFETY: as above: distinct initialized elements.
+            let dup = unsafe { same_bucket(&mut *cur, &mut *base.add(g.write - 1)) };
+            if dup {
+                // Counted as gone before its drop: a panicking `Drop` is
+                // not repeated by the guard.
+                g.read += 1;
+                // SAFETY: initialized, outside every range the guard keeps.
+                unsafe { ptr::drop_in_place(cur) };
+            } else {
+                // SAFETY: `write < read`: the vacant slot `write` and `cur`
+                // are distinct; `cur` moves once.
+                unsafe { ptr::copy_nonoverlapping(cur, base.add(g.write), 1) };
+                g.write += 1;
+                g.read += 1;
+            }
+        }
+        // `g` drops here: nothing left to move; sets the length to `write`.
+    }
+
+    /// Shrinks the capacity as far as `max(len, min_capacity)`, if it is
+    /// above that. On a unique buffer: with `realloc` (or by freeing it, if
+    /// it becomes 0). A shared buffer is left alone (a copy would only add
+    /// memory: the other handles keep the old buffer), except that an empty
+    /// vector lets go of it when asked to shrink to 0. Never clones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut v = arcow::CowVec::with_capacity(10);
+    /// v.extend_from_slice(&[1, 2, 3]);
+    /// v.shrink_to(4);                   // unique: realloc
+    /// assert!(v.capacity() >= 4 && v.capacity() < 10);
+    /// let w = v.clone();
+    /// v.shrink_to(0);                   // shared: nothing happens
+    /// assert!(v.ptr_eq(&w));
+    /// ```
+    pub fn shrink_to(&mut self, min_capacity: usize) {
+        let Some(h) = self.header() else {
+            return;
+        };
+        let (cap, unique) = (h.cap, h.count.is_unique());
+        if self.len == 0 && min_capacity == 0 {
+            // Holds no element: letting go of the buffer drops nothing
+            // (and frees it if unique).
+            *self = CowVec::new();
+            return;
+        }
+        let new_cap = self.len.max(min_capacity);
+        if !unique || Self::IS_ZST || new_cap >= cap {
+            return;
+        }
+        self.realloc_unique(new_cap);
+    }
+
+    /// Shrinks the capacity to the length, as [`shrink_to`](CowVec::shrink_to)
+    /// with 0: a unique buffer is reallocated (or freed if empty); a
+    /// shared one is left alone. Never clones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut v = arcow::CowVec::with_capacity(10);
+    /// v.push(1);
+    /// v.shrink_to_fit();                // unique: realloc to 1
+    /// assert_eq!(v.capacity(), 1);
+    /// v.pop();
+    /// v.shrink_to_fit();                // empty: the buffer is freed
+    /// assert_eq!(v.capacity(), 0);
+    /// ```
+    pub fn shrink_to_fit(&mut self) {
+        self.shrink_to(0);
     }
 }
 
