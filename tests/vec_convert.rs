@@ -564,17 +564,24 @@ fn a_panicking_clone_in_a_conversion_leaks_nothing_and_drops_once() {
         }),
     ];
     for (name, conv) in convs {
-        let t = Tracker::new();
-        let mut src = dummies(&t, 3);
-        let src_ids = ids(&src);
-        // The two shared cases first build their vector with 3 clones.
-        let setup = if name.ends_with("(shared)") { 3 } else { 0 };
-        t.panic_on_clone(setup + 2);
-        must_panic(|| conv(&t, &mut src));
-        assert_eq!(ids(&src), src_ids, "{name}: the source changed");
-        assert_eq!(t.live(), 3, "{name}: a clone leaked or a source died");
-        drop(src);
-        t.assert_all_dropped_once();
+        // The first, middle and last of the three clones panics.
+        for nth in 1..=3 {
+            let t = Tracker::new();
+            let mut src = dummies(&t, 3);
+            let src_ids = ids(&src);
+            // The two shared cases first build their vector with 3 clones.
+            let setup = if name.ends_with("(shared)") { 3 } else { 0 };
+            t.panic_on_clone(setup + nth);
+            must_panic(|| conv(&t, &mut src));
+            assert_eq!(
+                ids(&src),
+                src_ids,
+                "{name}, clone {nth}: the source changed"
+            );
+            assert_eq!(t.live(), 3, "{name}, clone {nth}: a clone leaked");
+            drop(src);
+            t.assert_all_dropped_once();
+        }
     }
 }
 
@@ -603,16 +610,19 @@ fn a_panicking_clone_in_a_conversion_frees_what_it_allocated() {
         }),
     ];
     for (name, conv) in convs {
-        let src = counted(3);
-        let live_before = live();
-        let setup = if name.ends_with("(shared)") { 3 } else { 0 };
-        COUNTDOWN.with(|c| c.set(setup + 2));
-        let ((), stats) = measure(|| must_panic(|| conv(&src)));
-        COUNTDOWN.with(|c| c.set(0));
-        // The unwinder allocates its payload box; it is freed too.
-        assert!(stats.balanced(), "{name}: {stats:?}");
-        assert_eq!(live(), live_before, "{name}: a clone leaked");
-        assert_eq!(vals(&src), [0, 1, 2], "{name}");
+        for nth in 1..=3 {
+            let src = counted(3);
+            let live_before = live();
+            let setup = if name.ends_with("(shared)") { 3 } else { 0 };
+            COUNTDOWN.with(|c| c.set(setup + nth));
+            let ((), stats) = measure(|| must_panic(|| conv(&src)));
+            COUNTDOWN.with(|c| c.set(0));
+            // Everything allocated, the unwinder's payload box included, is
+            // freed.
+            assert!(stats.balanced(), "{name}, clone {nth}: {stats:?}");
+            assert_eq!(live(), live_before, "{name}, clone {nth}: a clone leaked");
+            assert_eq!(vals(&src), [0, 1, 2], "{name}, clone {nth}");
+        }
     }
 }
 
