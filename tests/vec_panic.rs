@@ -96,6 +96,13 @@ impl Drop for Dummy {
     }
 }
 
+/// By value, for `dedup`.
+impl PartialEq for Dummy {
+    fn eq(&self, other: &Dummy) -> bool {
+        self.val == other.val
+    }
+}
+
 impl fmt::Debug for Dummy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}#{}", self.val, self.id)
@@ -678,6 +685,28 @@ fn copying_writes() -> Vec<NamedWrite> {
                 d.val += 1;
             }
         }),
+        // Issue 16's methods. `drain` and `splice` copy the elements kept
+        // (all but the two drained); `split_off` clones the tail, then the
+        // head; the methods whose closure gets `&mut T` copy whole.
+        ("drain", len - 2, |v| drop(v.drain(1..3))),
+        ("splice", len - 2, |v| {
+            drop(v.splice(1..3, [Dummy::new(98), Dummy::new(99)]))
+        }),
+        ("append", len, |v| v.append(&mut dummies([98, 99]))),
+        ("split_off", len, |v| drop(v.split_off(2))),
+        ("dedup_by", len, |v| v.dedup_by(|a, b| a.val == b.val + 1)),
+        ("dedup_by_key", len, |v| v.dedup_by_key(|d| d.val / 2)),
+        ("extend_from_within", len, |v| v.extend_from_within(1..3)),
+        ("retain_mut", len, |v| v.retain_mut(|d| d.val != 0)),
+        ("resize_with", len, |v| {
+            v.resize_with(v.len() + 2, || Dummy::new(99))
+        }),
+        ("pop_if", len, |v| drop(v.pop_if(|_| true))),
+        ("reserve_exact", len, |v| v.reserve_exact(3)),
+        ("try_reserve", len, |v| v.try_reserve(3).unwrap()),
+        ("try_reserve_exact", len, |v| {
+            v.try_reserve_exact(3).unwrap()
+        }),
     ]
 }
 
@@ -996,4 +1025,263 @@ fn panicking_drop_of_a_replaced_shared_handle() {
     disarm();
     assert_all_dropped_once();
     drop(v);
+}
+
+// ---------------------------------------------------------------------------
+// Issue 16's methods: the paths the table of copying writes does not cover
+// ---------------------------------------------------------------------------
+
+#[test]
+fn clone_panic_in_shared_dedup_leaves_it_intact() {
+    // 4 kept of 6: the clones of the kept elements are the copy.
+    for nth in nths(4) {
+        reset();
+        let mut v = dummies([1, 1, 2, 3, 3, 4]);
+        let w = v.clone();
+        arm_clone_panic(nth);
+        expect_injected(|| v.dedup());
+        disarm();
+        assert_eq!(clone_calls(), nth);
+        assert!(v.ptr_eq(&w), "dedup (clone {nth} panics): handle replaced");
+        assert_eq!(live(), 6, "dedup (clone {nth} panics): partial copy leaked");
+        v.dedup();
+        assert_eq!(vals(&v), [1, 2, 3, 4]);
+        assert_eq!(vals(&w), [1, 1, 2, 3, 3, 4]);
+        assert_eq!(live(), 10);
+        drop((v, w));
+        assert_all_dropped_once();
+    }
+}
+
+#[test]
+fn clone_panic_while_a_shared_drain_yields() {
+    // Drained elements are cloned one by one as they are yielded; a
+    // panicking clone yields nothing, and the next call yields the element.
+    for from_back in [false, true] {
+        for nth in 1..=3 {
+            reset();
+            let mut v = dummies(0..LEN);
+            let w = v.clone();
+            let mut d = v.drain(1..4); // 3 clones: the kept 0, 4, 5
+            assert_eq!(clone_calls(), 3);
+            arm_clone_panic(nth);
+            let mut got = Vec::new();
+            for _ in 1..nth {
+                got.push(if from_back { d.next_back() } else { d.next() }.unwrap());
+            }
+            expect_injected(|| drop(if from_back { d.next_back() } else { d.next() }));
+            assert_eq!(d.len(), 3 - (nth - 1));
+            let again = if from_back { d.next_back() } else { d.next() };
+            let want = if from_back {
+                4 - nth as u32
+            } else {
+                nth as u32
+            };
+            assert_eq!(again.map(|x| x.val), Some(want));
+            drop(d);
+            assert_eq!(vals(&v), [0, 4, 5]);
+            assert_eq!(vals(&w), (0..LEN).collect::<Vec<_>>());
+            // `again` was dropped by `map`; `got` holds `nth - 1`.
+            assert_eq!(live(), 3 + LEN as usize + nth - 1);
+            drop((got, v, w));
+            assert_all_dropped_once();
+        }
+    }
+}
+
+#[test]
+fn clone_panic_in_append_of_a_shared_other() {
+    for self_shared in [false, true] {
+        for nth in nths(3) {
+            reset();
+            let mut v = dummies([1, 2]);
+            v.reserve(10);
+            let sv = self_shared.then(|| v.clone());
+            let mut other = dummies([7, 8, 9]);
+            let so = other.clone();
+            // Shared `self`: its copy clones 2 first.
+            let nth_all = nth + if self_shared { 2 } else { 0 };
+            arm_clone_panic(nth_all);
+            expect_injected(|| v.append(&mut other));
+            disarm();
+            assert_eq!(vals(&v), [1, 2], "self unchanged");
+            assert_eq!(vals(&other), [7, 8, 9], "other unchanged");
+            assert!(other.ptr_eq(&so));
+            let copies = if self_shared { 2 } else { 0 };
+            assert_eq!(live(), 5 + copies, "partial clones leaked");
+            v.append(&mut other);
+            assert_eq!(vals(&v), [1, 2, 7, 8, 9]);
+            assert!(other.is_empty());
+            drop((v, sv, other, so));
+            assert_all_dropped_once();
+        }
+    }
+}
+
+#[test]
+fn clone_panic_in_shared_into_boxed_slice_leaks_nothing() {
+    for nth in nths(LEN as usize) {
+        reset();
+        let v = dummies(0..LEN);
+        let w = v.clone();
+        arm_clone_panic(nth);
+        expect_injected(|| drop(v.into_boxed_slice()));
+        disarm();
+        assert_eq!(live(), LEN as usize);
+        assert_eq!(
+            vals(&w.clone().into_boxed_slice()),
+            (0..LEN).collect::<Vec<_>>()
+        );
+        drop(w);
+        assert_all_dropped_once();
+    }
+}
+
+#[test]
+fn panicking_replacement_in_splice_keeps_the_vector_valid() {
+    for shared in [false, true] {
+        for nth in 1..=3 {
+            reset();
+            let mut v = dummies(0..LEN);
+            let w = shared.then(|| v.clone());
+            let src = [Dummy::new(90), Dummy::new(91), Dummy::new(92)];
+            // The replacement clones `src`: clone `nth` of the splice's
+            // own (after the copy's, if shared) panics.
+            let copy = if shared { LEN as usize - 2 } else { 0 };
+            arm_clone_panic(copy + nth);
+            expect_injected(|| drop(v.splice(1..3, src.iter().cloned())));
+            disarm();
+            let now = vals(&v);
+            // Head, some of the replacement, tail: valid, never mixed up.
+            assert_eq!(now[0], 0);
+            assert_eq!(now[now.len() - 3..], [3, 4, 5]);
+            assert!(now[1..now.len() - 3].iter().all(|x| (90..93).contains(x)));
+            assert_eq!(
+                live(),
+                v.len() + src.len() + w.as_ref().map_or(0, |w| w.len())
+            );
+            drop((v, w, src));
+            assert_all_dropped_once();
+        }
+    }
+}
+
+#[test]
+fn panicking_drop_in_drain_and_splice_still_closes_the_gap() {
+    for splice in [false, true] {
+        for bad in 1..4usize {
+            for taken in 0..2 {
+                reset();
+                let mut v = dummies(0..LEN);
+                panic_in_drop_of(v[bad].id);
+                let r = panic::catch_unwind(AssertUnwindSafe(|| {
+                    if splice {
+                        let mut s = v.splice(1..4, [Dummy::new(90)]);
+                        for _ in 0..taken {
+                            drop(s.next());
+                        }
+                    } else {
+                        let mut d = v.drain(1..4);
+                        for _ in 0..taken {
+                            drop(d.next());
+                        }
+                    }
+                }));
+                disarm();
+                assert!(r.is_err(), "element {bad}, taken {taken}: no panic");
+                // The drop of a drained element panicked: the rest of the
+                // range is still dropped, the tail moved back. If the
+                // iterator's own drop panicked, a splice's replacement is
+                // dropped unplaced, as `Vec::splice` does; if the caller's
+                // drop of a yielded element did, the splice completes while
+                // unwinding.
+                let completed = splice && bad < 1 + taken;
+                let want: &[u32] = if completed {
+                    &[0, 90, 4, 5]
+                } else {
+                    &[0, 4, 5]
+                };
+                assert_eq!(vals(&v), want, "splice {splice}, element {bad}");
+                assert_eq!(live(), want.len());
+                v.push(Dummy::new(6));
+                drop(v);
+                assert_all_dropped_once();
+            }
+        }
+    }
+}
+
+#[test]
+fn panicking_drop_in_dedup_and_retain_mut_keeps_the_vector_valid() {
+    type Remove = fn(&mut CowVec<Dummy>);
+    let ops: [(&str, Remove); 4] = [
+        ("dedup", |v| v.dedup()),
+        ("dedup_by", |v| v.dedup_by(|a, b| a.val == b.val)),
+        ("dedup_by_key", |v| v.dedup_by_key(|d| d.val)),
+        ("retain_mut", |v| v.retain_mut(|d| d.id % 2 == 0)),
+    ];
+    for (name, op) in ops {
+        for bad in 0..6 {
+            reset();
+            let mut v = dummies([1, 1, 2, 2, 3, 3]);
+            panic_in_drop_of(v[bad].id);
+            let r = panic::catch_unwind(AssertUnwindSafe(|| op(&mut v)));
+            disarm();
+            // The odd positions are the ones removed (by value or by id).
+            assert_eq!(r.is_err(), bad % 2 == 1, "{name}, element {bad}");
+            assert_eq!(live(), v.len(), "{name}, element {bad}: leak");
+            if r.is_err() {
+                // Looked at up to `bad`: the rest kept as they were.
+                let want: Vec<u32> = [1u32, 1, 2, 2, 3, 3]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i > bad || i % 2 == 0)
+                    .map(|(_, &x)| x)
+                    .collect();
+                assert_eq!(vals(&v), want, "{name}, element {bad}");
+            } else {
+                assert_eq!(vals(&v), [1, 2, 3], "{name}");
+            }
+            drop(v);
+            assert_all_dropped_once();
+        }
+    }
+}
+
+#[test]
+fn panicking_predicate_in_pop_if_and_closures_in_dedup_by() {
+    for shared in [false, true] {
+        reset();
+        let mut v = dummies(0..LEN);
+        let w = shared.then(|| v.clone());
+        expect_injected(|| drop(v.pop_if(|_| panic::panic_any(Injected))));
+        assert_eq!(vals(&v), (0..LEN).collect::<Vec<_>>());
+        let mut calls = 0;
+        expect_injected(|| {
+            v.dedup_by(|_, _| {
+                calls += 1;
+                if calls == 3 {
+                    panic::panic_any(Injected);
+                }
+                false
+            })
+        });
+        assert_eq!(vals(&v), (0..LEN).collect::<Vec<_>>());
+        let mut k = 0;
+        expect_injected(|| {
+            v.resize_with(LEN as usize + 4, || {
+                k += 1;
+                if k == 3 {
+                    panic::panic_any(Injected);
+                }
+                Dummy::new(50)
+            })
+        });
+        // The two made before the panic stay.
+        assert_eq!(v.len(), LEN as usize + 2);
+        let held = v.len() + w.as_ref().map_or(0, |w| w.len());
+        assert_eq!(live(), held);
+        drop((v, w));
+        assert_all_dropped_once();
+    }
 }
