@@ -73,6 +73,13 @@ impl Drop for Elem {
     }
 }
 
+/// By value, for `dedup`.
+impl PartialEq for Elem {
+    fn eq(&self, other: &Elem) -> bool {
+        self.val == other.val
+    }
+}
+
 impl fmt::Debug for Elem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}#{}", self.val, self.id)
@@ -133,6 +140,63 @@ enum Op {
     Extend(Vec<u32>, bool),
     /// `extend(&slice)` (`Extend<&T>`).
     ExtendRef(Vec<u32>),
+    // Issue 16's methods. Ranges are `(a % (len + 1), b % (len + 1))`,
+    // ordered.
+    /// `drain(range)`, taking `front` items with `next` and `back` with
+    /// `next_back`, then dropping the iterator.
+    Drain {
+        range: (usize, usize),
+        front: usize,
+        back: usize,
+    },
+    /// `splice(range, items)`, taking `take` removed items; `exact` says
+    /// whether the items' size hint is exact or `(0, _)`.
+    Splice {
+        range: (usize, usize),
+        items: Vec<u32>,
+        exact: bool,
+        take: usize,
+    },
+    /// `append(&mut other)`; if `other_shared`, a snapshot of `other` is
+    /// kept first.
+    Append {
+        other: Vec<u32>,
+        other_shared: bool,
+    },
+    /// `split_off(at % (len + 1))`, keeping the tail or the head.
+    SplitOff {
+        at: usize,
+        keep_tail: bool,
+    },
+    Dedup,
+    /// `dedup_by_key(|e| e.val / div)`.
+    DedupByKey(u32),
+    /// `dedup_by(|a, b| a.val % modulus == b.val % modulus)`, adding 1 to
+    /// the kept element on each call.
+    DedupBy(u32),
+    ExtendFromWithin((usize, usize)),
+    /// `retain_mut(|e| { e.val += add; e.val % modulus != drop_rem })`.
+    RetainMut {
+        modulus: u32,
+        drop_rem: u32,
+        add: u32,
+    },
+    /// `resize_with(n % 24, counter)`.
+    ResizeWith(usize),
+    /// `pop_if(|e| { e.val += 1; pop })`.
+    PopIf(bool),
+    ReserveExact(usize),
+    TryReserve(usize),
+    TryReserveExact(usize),
+    ShrinkTo(usize),
+    ShrinkToFit,
+    /// `v = CowVec::from(Vec::from(v.into_boxed_slice()))`.
+    IntoBoxedSlice,
+}
+
+fn range_in(r: (usize, usize), len: usize) -> (usize, usize) {
+    let (a, b) = (r.0 % (len + 1), r.1 % (len + 1));
+    (a.min(b), a.max(b))
 }
 
 fn small(g: &mut Gen) -> u32 {
@@ -151,11 +215,49 @@ impl Arbitrary for Op {
         let x = small(g);
         // Weighted so that pushes and snapshots are common: vectors grow and
         // are shared often.
-        let kinds: [u8; 26] = [
+        let k = usize::arbitrary(g);
+        let pair = (i, k);
+        let kinds: [u8; 44] = [
             0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13, 13, 14, 15, 16, 17, 18, 19, 20,
-            21,
+            21, 22, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38,
         ];
         match *g.choose(&kinds).unwrap() {
+            22 => Op::Drain {
+                range: pair,
+                front: j % 4,
+                back: j / 4 % 3,
+            },
+            23 => Op::Splice {
+                range: pair,
+                items: small_vec(g, 4),
+                exact: bool::arbitrary(g),
+                take: j % 4,
+            },
+            24 => Op::Append {
+                other: small_vec(g, 5),
+                other_shared: bool::arbitrary(g),
+            },
+            25 => Op::SplitOff {
+                at: i,
+                keep_tail: bool::arbitrary(g),
+            },
+            26 => Op::Dedup,
+            27 => Op::DedupByKey((i % 4) as u32 + 1),
+            28 => Op::DedupBy((i % 3) as u32 + 1),
+            29 => Op::ExtendFromWithin(pair),
+            30 => Op::RetainMut {
+                modulus: (i % 4) as u32 + 1,
+                drop_rem: (j % 4) as u32,
+                add: x % 3,
+            },
+            31 => Op::ResizeWith(i),
+            32 => Op::PopIf(bool::arbitrary(g)),
+            33 => Op::ReserveExact(i),
+            34 => Op::TryReserve(i),
+            35 => Op::TryReserveExact(i),
+            36 => Op::ShrinkTo(i),
+            37 => Op::ShrinkToFit,
+            38 => Op::IntoBoxedSlice,
             0 => Op::Push(x),
             1 => Op::Pop,
             2 => Op::Insert(i, x),
@@ -402,7 +504,205 @@ impl Run {
                 self.model.extend_from_slice(xs);
                 (xs.len(), None)
             }
+            Op::Drain { range, front, back } => {
+                let (s, e) = range_in(range, len);
+                let mut d = self.v.drain(s..e);
+                assert_eq!(d.len(), e - s, "Drain::len");
+                assert_eq!(vals(d.as_slice()), self.model[s..e], "Drain::as_slice");
+                let mut got: Vec<u32> = (&mut d).take(front).map(|e| e.val).collect();
+                got.extend((&mut d).rev().take(back).map(|e| e.val));
+                drop(d);
+                let mut md = self.model.drain(s..e);
+                let mut want: Vec<u32> = (&mut md).take(front).collect();
+                want.extend((&mut md).rev().take(back));
+                drop(md);
+                assert_eq!(got, want, "drained items");
+                // Shared: the kept elements, and the items yielded; an
+                // empty range copies nothing.
+                let exact = if s == e { 0 } else { len - (e - s) + got.len() };
+                (0, Some(exact))
+            }
+            Op::Splice {
+                range,
+                ref items,
+                exact,
+                take,
+            } => {
+                let (s, e) = range_in(range, len);
+                let new = self.elems(items);
+                let got: Vec<u32> = if exact {
+                    self.v.splice(s..e, new).take(take).map(|e| e.val).collect()
+                } else {
+                    self.v
+                        .splice(s..e, new.into_iter().filter(|_| true))
+                        .take(take)
+                        .map(|e| e.val)
+                        .collect()
+                };
+                let want: Vec<u32> = self
+                    .model
+                    .splice(s..e, items.iter().copied())
+                    .take(take)
+                    .collect();
+                assert_eq!(got, want, "spliced-out items");
+                // Shared: always one copy of the kept, and the items taken.
+                (0, Some(len - (e - s) + got.len()))
+            }
+            Op::Append {
+                ref other,
+                other_shared,
+            } => {
+                let mut o: CowVec<Elem> = self.elems(other).into_iter().collect();
+                if other_shared {
+                    self.snapshot_of(o.clone(), other.clone());
+                }
+                let n = other.len();
+                let takes = len == 0 && (self.v.capacity() < n || !self.v.is_unique());
+                self.v.append(&mut o);
+                assert!(o.is_empty(), "append leaves other empty");
+                self.model.extend_from_slice(other);
+                let inherent = if other_shared && !takes { n } else { 0 };
+                let own = if n == 0 || takes { 0 } else { len };
+                (inherent, Some(own))
+            }
+            Op::SplitOff { at, keep_tail } => {
+                let at = at % (len + 1);
+                let tail = self.v.split_off(at);
+                let mtail = self.model.split_off(at);
+                assert_eq!(vals(&tail), mtail, "split_off tail");
+                if keep_tail {
+                    self.v = tail;
+                    self.model = mtail;
+                }
+                // Shared: every element once, into one half or the other,
+                // except at either end.
+                (0, Some(if at == 0 || at == len { 0 } else { len }))
+            }
+            Op::Dedup => {
+                self.v.dedup();
+                self.model.dedup();
+                let kept = self.model.len();
+                // Shared: only the kept, and nothing if nothing went.
+                (0, Some(if kept == len { 0 } else { kept }))
+            }
+            Op::DedupByKey(div) => {
+                self.v.dedup_by_key(|e| e.val / div);
+                self.model.dedup_by_key(|x| *x / div);
+                (0, Some(if len > 1 { len } else { 0 }))
+            }
+            Op::DedupBy(modulus) => {
+                self.v.dedup_by(|a, b| {
+                    b.val += 1;
+                    a.val % modulus == b.val % modulus
+                });
+                self.model.dedup_by(|a, b| {
+                    *b += 1;
+                    *a % modulus == *b % modulus
+                });
+                (0, Some(if len > 1 { len } else { 0 }))
+            }
+            Op::ExtendFromWithin(range) => {
+                let (s, e) = range_in(range, len);
+                self.v.extend_from_within(s..e);
+                self.model.extend_from_within(s..e);
+                (e - s, Some(if s == e { 0 } else { len }))
+            }
+            Op::RetainMut {
+                modulus,
+                drop_rem,
+                add,
+            } => {
+                self.v.retain_mut(|e| {
+                    e.val += add;
+                    e.val % modulus != drop_rem
+                });
+                self.model.retain_mut(|x| {
+                    *x += add;
+                    *x % modulus != drop_rem
+                });
+                (0, Some(len))
+            }
+            Op::ResizeWith(n) => {
+                let n = n % 24;
+                let mut k = 0;
+                self.v.resize_with(n, || {
+                    k += 1;
+                    Elem::new(&ledger, 100 + k)
+                });
+                let mut k = 0;
+                self.model.resize_with(n, || {
+                    k += 1;
+                    100 + k
+                });
+                // Shared: a shrink copies what it keeps, a growth copies all.
+                (0, Some(if n == len { 0 } else { n.min(len) }))
+            }
+            Op::PopIf(pop) => {
+                let got = self
+                    .v
+                    .pop_if(|e| {
+                        e.val += 1;
+                        pop
+                    })
+                    .map(|e| e.val);
+                let want = self.model.pop_if(|x| {
+                    *x += 1;
+                    pop
+                });
+                assert_eq!(got, want, "pop_if");
+                (0, Some(len))
+            }
+            Op::ReserveExact(n) => {
+                let n = n % 20;
+                let cap = self.v.capacity();
+                self.v.reserve_exact(n);
+                if n > 0 && len + n > cap {
+                    assert_eq!(self.v.capacity(), len + n, "reserve_exact");
+                }
+                assert!(self.v.capacity() >= len + n);
+                (0, Some(if n == 0 { 0 } else { len }))
+            }
+            Op::TryReserve(n) | Op::TryReserveExact(n) => {
+                let n = n % 20;
+                if matches!(op, Op::TryReserve(_)) {
+                    self.v.try_reserve(n).expect("try_reserve");
+                } else {
+                    self.v.try_reserve_exact(n).expect("try_reserve_exact");
+                }
+                assert!(self.v.capacity() >= len + n);
+                assert!(self.v.try_reserve(usize::MAX).is_err());
+                (0, Some(if n == 0 { 0 } else { len }))
+            }
+            Op::ShrinkTo(n) => {
+                let n = n % 20;
+                let cap = self.v.capacity();
+                self.v.shrink_to(n);
+                assert!(self.v.capacity() <= cap.max(n));
+                (0, Some(0))
+            }
+            Op::ShrinkToFit => {
+                let unique = self.v.is_unique();
+                self.v.shrink_to_fit();
+                if unique {
+                    assert_eq!(self.v.capacity(), len, "shrink_to_fit");
+                }
+                (0, Some(0))
+            }
+            Op::IntoBoxedSlice => {
+                let b = mem::take(&mut self.v).into_boxed_slice();
+                assert_eq!(b.len(), len);
+                self.v = CowVec::from(Vec::from(b));
+                (0, Some(len))
+            }
         }
+    }
+
+    /// Keeps `snap` as a snapshot with `contents`.
+    fn snapshot_of(&mut self, snap: CowVec<Elem>, contents: Vec<u32>) {
+        if self.snapshots.len() == MAX_SNAPSHOTS {
+            self.snapshots.remove(0);
+        }
+        self.snapshots.push((snap, contents));
     }
 
     fn check(&self, step: usize, op: &Op) {
@@ -512,6 +812,64 @@ fn every_operation_on_unique_and_shared_buffers() {
         Op::Extend(vec![11, 12, 13, 14, 15, 1, 2], false),
         Op::ExtendRef(vec![1, 2]),
         Op::Resize(3, 0),
+        Op::Drain {
+            range: (1, 3),
+            front: 1,
+            back: 1,
+        },
+        Op::Drain {
+            range: (0, 0),
+            front: 0,
+            back: 0,
+        },
+        Op::Splice {
+            range: (1, 2),
+            items: vec![4, 5, 6],
+            exact: true,
+            take: 1,
+        },
+        Op::Splice {
+            range: (0, 3),
+            items: vec![7],
+            exact: false,
+            take: 0,
+        },
+        Op::Append {
+            other: vec![1, 2],
+            other_shared: true,
+        },
+        Op::Append {
+            other: vec![3],
+            other_shared: false,
+        },
+        Op::SplitOff {
+            at: 1,
+            keep_tail: true,
+        },
+        Op::SplitOff {
+            at: 2,
+            keep_tail: false,
+        },
+        Op::Push(7),
+        Op::Push(7),
+        Op::Dedup,
+        Op::DedupByKey(2),
+        Op::DedupBy(2),
+        Op::ExtendFromWithin((0, 2)),
+        Op::RetainMut {
+            modulus: 3,
+            drop_rem: 1,
+            add: 1,
+        },
+        Op::ResizeWith(7),
+        Op::PopIf(true),
+        Op::PopIf(false),
+        Op::ReserveExact(5),
+        Op::TryReserve(5),
+        Op::TryReserveExact(3),
+        Op::ShrinkTo(2),
+        Op::ShrinkToFit,
+        Op::IntoBoxedSlice,
         Op::Clear,
     ];
     for op in &all {
