@@ -71,6 +71,70 @@ enum Op {
     FromSlice(Vec<u16>),
     /// The n-th clone from now panics (0 disarms).
     ArmPanic(u8),
+    // Issue 16's methods; ranges are `(a, b)` reduced into `0..=len` and
+    // ordered.
+    /// `drain(range)`: `front` items from the front, `back` from the back.
+    Drain {
+        a: u8,
+        b: u8,
+        front: u8,
+        back: u8,
+    },
+    /// `splice(range, items)`, `take` removed items taken; `exact`: the
+    /// items' size hint is exact, else `(0, _)`.
+    Splice {
+        a: u8,
+        b: u8,
+        items: Vec<u16>,
+        take: u8,
+        exact: bool,
+    },
+    /// `append(&mut other)`, `other` shared with a snapshot or not.
+    Append {
+        other: Vec<u16>,
+        other_shared: bool,
+    },
+    SplitOff {
+        at: u8,
+        keep_tail: bool,
+    },
+    Dedup,
+    /// `dedup_by_key(|e| e.get() / (div + 1))`.
+    DedupByKey(u8),
+    ExtendFromWithin(u8, u8),
+    /// `retain_mut`: keeps call `i` iff bit `i % 64` of `keep`, adding
+    /// `add` to each element it looks at.
+    RetainMut {
+        keep: u64,
+        add: u8,
+    },
+    ResizeWith(u8),
+    PopIf(bool),
+    ReserveExact(u8),
+    TryReserve {
+        n: u8,
+        exact: bool,
+    },
+    ShrinkTo(u8),
+    IntoBoxedSlice {
+        of_clone: bool,
+    },
+}
+
+fn range_in(a: u8, b: u8, len: usize) -> std::ops::Range<usize> {
+    let (a, b) = (usize::from(a) % (len + 1), usize::from(b) % (len + 1));
+    a.min(b)..a.max(b)
+}
+
+/// After an injected panic in an operation that either did nothing or
+/// finished (a panicking clone in a draining iterator's yield, after the
+/// copy: unwinding drops the iterator, which completes the operation).
+fn unchanged_or(v: &CowVec<E>, old: &[u32], after: &[u32], what: &str) {
+    let now = vals(v);
+    assert!(
+        now == old || now == after,
+        "{what}: after a panic {now:?} is neither {old:?} nor {after:?}"
+    );
 }
 
 struct State {
@@ -426,6 +490,259 @@ impl State {
                 Err(Injected) => unchanged(v, &old, "From<&[T]>"),
             },
             Op::ArmPanic(n) => arm(u32::from(n % 17)),
+            Op::Drain { a, b, front, back } => {
+                let r = range_in(a, b, len);
+                let mut after = old.clone();
+                let mut md = after.drain(r.clone());
+                let front = usize::from(front % 8);
+                let back = usize::from(back % 8);
+                let mut want: Vec<u32> = (&mut md).take(front).collect();
+                want.extend((&mut md).rev().take(back));
+                drop(md);
+                let res = guarded(|| {
+                    let mut d = v.drain(r.clone());
+                    assert_eq!(vals(d.as_slice()), old[r.clone()]);
+                    let mut got: Vec<u32> = (&mut d).take(front).map(|e| e.get()).collect();
+                    got.extend((&mut d).rev().take(back).map(|e| e.get()));
+                    got
+                });
+                match res {
+                    Ok(got) => {
+                        assert_eq!(got, want, "drained items");
+                        *model = after;
+                    }
+                    Err(Injected) => {
+                        assert!(shared, "drain panicked on a unique buffer");
+                        unchanged_or(v, &old, &after, "drain");
+                        *model = vals(v);
+                    }
+                }
+            }
+            Op::Splice {
+                a,
+                b,
+                items,
+                take,
+                exact,
+            } => {
+                let r = range_in(a, b, len);
+                let take = usize::from(take % 8);
+                let mut after = old.clone();
+                let want: Vec<u32> = after
+                    .splice(r.clone(), model_of(&items))
+                    .take(take)
+                    .collect();
+                let res = guarded(|| {
+                    let new = elems(&items);
+                    if exact {
+                        let s = v.splice(r.clone(), new);
+                        s.take(take).map(|e| e.get()).collect::<Vec<u32>>()
+                    } else {
+                        let s = v.splice(r.clone(), new.into_iter().filter(|_| true));
+                        s.take(take).map(|e| e.get()).collect::<Vec<u32>>()
+                    }
+                });
+                match res {
+                    Ok(got) => {
+                        assert_eq!(got, want, "spliced-out items");
+                        *model = after;
+                    }
+                    Err(Injected) => {
+                        assert!(shared, "splice panicked on a unique buffer");
+                        unchanged_or(v, &old, &after, "splice");
+                        *model = vals(v);
+                    }
+                }
+            }
+            Op::Append {
+                other,
+                other_shared,
+            } => {
+                let mut o: CowVec<E> = elems(&other).into_iter().collect();
+                let om = model_of(&other);
+                if other_shared {
+                    if snaps.len() == MAX_SNAPS {
+                        snaps.remove(0);
+                    }
+                    snaps.push((o.clone(), om.clone()));
+                }
+                match guarded(|| v.append(&mut o)) {
+                    Ok(()) => {
+                        assert!(o.is_empty());
+                        model.extend_from_slice(&om);
+                    }
+                    Err(Injected) => {
+                        assert!(shared || other_shared, "append cloned nothing shared");
+                        unchanged(v, &old, "append");
+                        assert_eq!(vals(&o), om, "append: other changed by a panic");
+                    }
+                }
+            }
+            Op::SplitOff { at, keep_tail } => {
+                let at = usize::from(at) % (len + 1);
+                match guarded(|| {
+                    let tail = v.split_off(at);
+                    assert_eq!(vals(&tail), old[at..], "split_off tail");
+                    if keep_tail {
+                        *v = tail;
+                    }
+                }) {
+                    Ok(()) => {
+                        *model = if keep_tail {
+                            old[at..].to_vec()
+                        } else {
+                            old[..at].to_vec()
+                        }
+                    }
+                    Err(Injected) => {
+                        assert!(shared);
+                        unchanged(v, &old, "split_off");
+                    }
+                }
+            }
+            Op::Dedup => match guarded(|| v.dedup()) {
+                Ok(()) => model.dedup(),
+                Err(Injected) => {
+                    assert!(shared);
+                    unchanged(v, &old, "dedup");
+                }
+            },
+            Op::DedupByKey(div) => {
+                let div = u32::from(div) + 1;
+                match guarded(|| v.dedup_by_key(|e| e.get() / div)) {
+                    Ok(()) => model.dedup_by_key(|x| *x / div),
+                    Err(Injected) => {
+                        assert!(shared);
+                        unchanged(v, &old, "dedup_by_key");
+                    }
+                }
+            }
+            Op::ExtendFromWithin(a, b) => {
+                let r = range_in(a, b, len);
+                match guarded(|| v.extend_from_within(r.clone())) {
+                    Ok(()) => model.extend_from_within(r),
+                    Err(Injected) => unchanged(v, &old, "extend_from_within"),
+                }
+            }
+            Op::RetainMut { keep, add } => {
+                let add = u32::from(add % 4);
+                let mut call = 0;
+                let r = guarded(|| {
+                    v.retain_mut(|e| {
+                        e.set(e.get() + add);
+                        call += 1;
+                        keeps(keep, call - 1)
+                    })
+                });
+                match r {
+                    Ok(()) => {
+                        let mut i = 0;
+                        model.retain_mut(|x| {
+                            *x += add;
+                            i += 1;
+                            keeps(keep, i - 1)
+                        });
+                    }
+                    Err(Injected) => {
+                        assert!(shared);
+                        unchanged(v, &old, "retain_mut");
+                    }
+                }
+            }
+            Op::ResizeWith(n) => {
+                let n = usize::from(n) % (MAX_RESIZE + 1);
+                let mut k = 0u32;
+                match guarded(|| {
+                    v.resize_with(n, || {
+                        k += 1;
+                        E::new(1000 + k)
+                    })
+                }) {
+                    Ok(()) => {
+                        let mut k = 0u32;
+                        model.resize_with(n, || {
+                            k += 1;
+                            1000 + k
+                        });
+                    }
+                    Err(Injected) => {
+                        assert!(shared);
+                        unchanged(v, &old, "resize_with");
+                    }
+                }
+            }
+            Op::PopIf(pop) => match guarded(|| v.pop_if(|_| pop).map(|e| e.get())) {
+                Ok(got) => {
+                    let want = model.pop_if(|_| pop);
+                    assert_eq!(got, want, "pop_if");
+                }
+                Err(Injected) => {
+                    assert!(shared);
+                    unchanged(v, &old, "pop_if");
+                }
+            },
+            Op::ReserveExact(n) => {
+                let n = usize::from(n) % 32;
+                match guarded(|| v.reserve_exact(n)) {
+                    Ok(()) => assert!(v.capacity() >= len + n),
+                    Err(Injected) => {
+                        assert!(shared && n > 0);
+                        unchanged(v, &old, "reserve_exact");
+                    }
+                }
+            }
+            Op::TryReserve { n, exact } => {
+                let n = usize::from(n) % 32;
+                let r = guarded(|| {
+                    assert!(v.try_reserve(usize::MAX).is_err());
+                    if exact {
+                        v.try_reserve_exact(n)
+                    } else {
+                        v.try_reserve(n)
+                    }
+                });
+                match r {
+                    Ok(res) => {
+                        res.expect("try_reserve failed for a small size");
+                        assert!(v.capacity() >= len + n);
+                    }
+                    Err(Injected) => {
+                        assert!(shared && n > 0);
+                        unchanged(v, &old, "try_reserve");
+                    }
+                }
+            }
+            Op::ShrinkTo(n) => {
+                let n = usize::from(n) % 32;
+                let cap = v.capacity();
+                match guarded(|| v.shrink_to(n)) {
+                    Ok(()) => assert!(v.capacity() <= cap.max(n) && v.capacity() >= len),
+                    Err(Injected) => panic!("shrink_to cloned"),
+                }
+            }
+            Op::IntoBoxedSlice { of_clone } => {
+                let r = guarded(|| {
+                    let src = if of_clone { v.clone() } else { mem::take(v) };
+                    let b = src.into_boxed_slice();
+                    let got = vals(&b);
+                    if !of_clone {
+                        *v = CowVec::from(Vec::from(b));
+                    }
+                    got
+                });
+                match r {
+                    Ok(got) => assert_eq!(got, old, "into_boxed_slice"),
+                    Err(Injected) => {
+                        assert!(of_clone || shared);
+                        if of_clone {
+                            unchanged(v, &old, "into_boxed_slice of a clone");
+                        } else {
+                            assert!(v.is_empty());
+                            model.clear();
+                        }
+                    }
+                }
+            }
         }
     }
 }
