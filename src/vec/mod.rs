@@ -28,14 +28,7 @@ mod traits;
 
 pub use drain::{Drain, Splice};
 pub use into_iter::IntoIter;
-
-/// The header in front of the elements of an allocated buffer.
-struct Header {
-    count: RefCount,
-    /// Invariant: the number of `T` the buffer has room for; `usize::MAX`
-    /// for zero-sized `T`. Written only while the count is 1.
-    cap: usize,
-}
+use raw::{capacity_overflow, grow_amortized};
 
 /// A growable vector whose buffer is shared by clones and copied once, on
 /// the first write while shared.
@@ -87,52 +80,10 @@ unsafe impl<T: Send + Sync> Sync for CowVec<T> {}
 
 impl<T: RefUnwindSafe> UnwindSafe for CowVec<T> {}
 
-/// The smallest capacity a growing vector allocates, as `Vec` does: 8 for
-/// 1-byte elements, 4 up to 1 KiB, 1 above.
-const fn min_non_zero_cap(elem_size: usize) -> usize {
-    if elem_size == 1 {
-        8
-    } else if elem_size <= 1024 {
-        4
-    } else {
-        1
-    }
-}
-
-#[cold]
-#[inline(never)]
-#[track_caller]
-fn capacity_overflow() -> ! {
-    panic!("arcow::CowVec: capacity overflow");
-}
-
 impl<T> CowVec<T> {
-    /// Bytes from the start of the buffer to the first element.
-    const OFFSET: usize = {
-        let header = mem::size_of::<Header>();
-        let align = mem::align_of::<T>();
-        header.div_ceil(align) * align
-    };
-
     /// Is `T` zero-sized? Then the buffer holds only the header and the
     /// capacity is `usize::MAX`.
     const IS_ZST: bool = mem::size_of::<T>() == 0;
-
-    /// The layout of a buffer with room for `cap` elements; panics with a
-    /// clear message if it would exceed `isize::MAX` bytes.
-    fn layout(cap: usize) -> Layout {
-        let array = match Layout::array::<T>(cap) {
-            Ok(a) => a,
-            Err(_) => capacity_overflow(),
-        };
-        match Layout::new::<Header>().extend(array) {
-            Ok((layout, offset)) => {
-                debug_assert_eq!(offset, Self::OFFSET);
-                layout.pad_to_align()
-            }
-            Err(_) => capacity_overflow(),
-        }
-    }
 
     /// Makes an empty vector.
     ///
@@ -183,66 +134,6 @@ impl<T> CowVec<T> {
         } else {
             CowVec::allocate(capacity)
         }
-    }
-
-    /// A new unique, empty buffer with room for `cap` elements (`cap > 0`,
-    /// or any `cap` for a zero-sized `T`, which then gets `usize::MAX`).
-    fn allocate(cap: usize) -> CowVec<T> {
-        let cap = if Self::IS_ZST { usize::MAX } else { cap };
-        debug_assert!(cap > 0);
-        let layout = Self::layout(cap);
-        // SAFETY: the layout is never zero-sized: it holds the header.
-        let base = unsafe { alloc(layout) };
-        if base.is_null() {
-            handle_alloc_error(layout);
-        }
-        // SAFETY: `base` is a fresh allocation of `layout`, which starts with
-        // room for a `Header`, aligned for it.
-        unsafe {
-            base.cast::<Header>().write(Header {
-                count: RefCount::one(),
-                cap,
-            })
-        };
-        // SAFETY: `OFFSET` is within the allocation (it is where the element
-        // array starts, per `Layout::extend`), so the result is in bounds and
-        // not null.
-        let ptr = unsafe { NonNull::new_unchecked(base.add(Self::OFFSET).cast::<T>()) };
-        CowVec {
-            ptr,
-            len: 0,
-            _owns: PhantomData,
-        }
-    }
-
-    /// Does this handle own an allocation?
-    #[inline]
-    fn is_allocated(&self) -> bool {
-        self.ptr != NonNull::dangling()
-    }
-
-    /// The header, if there is a buffer.
-    #[inline]
-    fn header(&self) -> Option<&Header> {
-        if self.is_allocated() {
-            // Only `&Header` is made: the count is atomic, and `cap` is
-            // written only while unique, through `&mut self`.
-            // SAFETY: field invariant: an allocated `ptr` has its live
-            // `Header` `OFFSET` bytes before it, in the same allocation.
-            Some(unsafe { &*self.header_ptr() })
-        } else {
-            None
-        }
-    }
-
-    /// The header's address. Only meaningful when allocated.
-    #[inline]
-    fn header_ptr(&self) -> *mut Header {
-        self.ptr
-            .as_ptr()
-            .cast::<u8>()
-            .wrapping_sub(Self::OFFSET)
-            .cast::<Header>()
     }
 
     /// The number of elements.
@@ -357,206 +248,9 @@ impl<T> CowVec<T> {
             *self = CowVec::new();
         }
     }
-
-    /// Drops the elements from `new_len` on, in place.
-    ///
-    /// Precondition: unique (or unallocated) and `new_len <= len`.
-    fn truncate_unique(&mut self, new_len: usize) {
-        debug_assert!(self.is_unique() && new_len <= self.len);
-        let tail = new_len..self.len;
-        // Length first: a panicking `Drop` below then leaves a valid vector.
-        self.len = new_len;
-        // SAFETY: `[new_len, old len)` were initialized and are now outside
-        // the length, so they are dropped exactly once, here; the buffer is
-        // unique, so no other handle sees them.
-        unsafe {
-            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
-                self.ptr.as_ptr().add(tail.start),
-                tail.len(),
-            ))
-        }
-    }
-
-    /// Makes room for `needed` elements in a buffer that is unique (or
-    /// absent), growing by amortized doubling. Never copies elements one by
-    /// one and needs no `Clone`.
-    ///
-    /// Precondition: `self.is_unique()`.
-    #[inline]
-    fn reserve_unique_owned(&mut self, needed: usize) {
-        debug_assert!(self.is_unique());
-        if needed > self.buf_cap() {
-            self.grow_unique(needed);
-        }
-    }
-
-    /// The buffer's capacity: 0 without a buffer (also for zero-sized `T`,
-    /// which needs a header before it can hold elements).
-    #[inline]
-    fn buf_cap(&self) -> usize {
-        self.header().map_or(0, |h| h.cap)
-    }
-
-    /// The growth path of a unique buffer: allocate or `realloc`.
-    #[cold]
-    #[inline(never)]
-    fn grow_unique(&mut self, needed: usize) {
-        let cap = self.buf_cap();
-        let new_cap = grow_amortized(cap, needed, mem::size_of::<T>());
-        if !self.is_allocated() {
-            // (For a zero-sized `T` this allocates the header only.)
-            *self = CowVec::allocate(new_cap);
-            return;
-        }
-        // An allocated zero-sized `T` has capacity `usize::MAX`, which no
-        // `needed` exceeds.
-        debug_assert!(!Self::IS_ZST);
-        self.realloc_unique(new_cap);
-    }
-
-    /// Moves a unique, allocated buffer of a sized `T` to one with room for
-    /// exactly `new_cap` (`new_cap >= len`, `new_cap > 0`), with `realloc`:
-    /// the growth of `grow_unique` and `reserve_exact`, and `shrink_to`.
-    fn realloc_unique(&mut self, new_cap: usize) {
-        debug_assert!(self.is_allocated() && self.is_unique() && !Self::IS_ZST);
-        debug_assert!(new_cap >= self.len && new_cap > 0);
-        let cap = self.buf_cap();
-        let old_layout = Self::layout(cap);
-        let new_layout = Self::layout(new_cap);
-        // `realloc` moves the header and the initialized elements along.
-        // SAFETY: the buffer is unique (precondition) and was allocated with
-        // `old_layout` (its header holds `cap`); `new_layout` has the same
-        // alignment and a non-zero size.
-        let base = unsafe {
-            realloc(
-                self.header_ptr().cast::<u8>(),
-                old_layout,
-                new_layout.size(),
-            )
-        };
-        if base.is_null() {
-            handle_alloc_error(new_layout);
-        }
-        // SAFETY: `base` is the reallocated buffer: its header is at the
-        // start, unique (we hold the only handle), so writing `cap` races
-        // with nothing; the elements start `OFFSET` bytes in.
-        unsafe {
-            (*base.cast::<Header>()).cap = new_cap;
-            self.ptr = NonNull::new_unchecked(base.add(Self::OFFSET).cast::<T>());
-        }
-    }
-
-    /// Moves the elements into a new `Vec` without cloning them; used when
-    /// the buffer is unique.
-    fn move_into_vec(mut self) -> Vec<T> {
-        debug_assert!(self.is_unique());
-        let len = self.len;
-        let mut out = Vec::with_capacity(len);
-        // Length first: from here on `self` owns no elements, only the buffer.
-        self.len = 0;
-        // After the copy the elements belong to `out`; `self` (now of length
-        // 0) only frees its buffer when dropped.
-        // SAFETY: `[0, len)` are initialized and unique to us; `out` has room
-        // for `len` elements and does not overlap our buffer.
-        unsafe {
-            ptr::copy_nonoverlapping(self.ptr.as_ptr(), out.as_mut_ptr(), len);
-            out.set_len(len);
-        }
-        out
-    }
-
-    /// Frees the buffer after the count went to 0, dropping the elements.
-    ///
-    /// # Safety
-    ///
-    /// `self` is allocated, its count just went from 1 to 0 and the Acquire
-    /// fence ran; `self` is not used afterwards.
-    #[cold]
-    #[inline(never)]
-    unsafe fn drop_slow(&mut self) {
-        /// Frees the buffer even if an element's `Drop` panics.
-        struct Dealloc(*mut u8, Layout);
-        impl Drop for Dealloc {
-            fn drop(&mut self) {
-                // SAFETY: the buffer was allocated with this layout and no
-                // handle to it is left.
-                unsafe { dealloc(self.0, self.1) }
-            }
-        }
-        // SAFETY: per the contract the buffer is ours alone; its header is
-        // live until the `Dealloc` below runs.
-        let cap = unsafe { (*self.header_ptr()).cap };
-        let _dealloc = Dealloc(self.header_ptr().cast::<u8>(), Self::layout(cap));
-        // SAFETY: `[0, len)` are initialized and nobody else can see them; a
-        // panic in one element's drop still drops the rest (slice drop glue)
-        // and then `_dealloc` frees the buffer.
-        unsafe { ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len)) }
-    }
-}
-
-/// Amortized growth, as `Vec` does: at least double, at least `needed`, at
-/// least the minimum non-zero capacity.
-#[inline]
-fn grow_amortized(cap: usize, needed: usize, elem_size: usize) -> usize {
-    needed
-        .max(cap.saturating_mul(2))
-        .max(min_non_zero_cap(elem_size))
 }
 
 impl<T: Clone> CowVec<T> {
-    /// Makes this handle the only one to a buffer with room for `needed`
-    /// elements. On a shared buffer this is the one copy: into a fresh
-    /// buffer, sized for the result (see `copy_to_unique`).
-    #[inline]
-    fn reserve_unique(&mut self, needed: usize) {
-        match self.header() {
-            Some(h) if !h.count.is_unique() => self.copy_to_unique(needed),
-            Some(h) if needed <= h.cap => {}
-            _ => self.grow_unique(needed),
-        }
-    }
-
-    /// The copy of a shared buffer, out of line. The new capacity is
-    /// `needed` if the write does not grow the vector (`make_mut`), the old
-    /// capacity if that has room for the result, and amortized growth
-    /// beyond it otherwise, so a push on a shared, full vector copies into
-    /// an already-grown buffer.
-    #[cold]
-    #[inline(never)]
-    fn copy_to_unique(&mut self, needed: usize) {
-        let cap = self.buf_cap();
-        let new_cap = if needed > cap {
-            grow_amortized(cap, needed, mem::size_of::<T>())
-        } else if needed > self.len {
-            cap
-        } else {
-            needed.max(1)
-        };
-        let fresh = CowVec::clone_from_slice_with_capacity(self.as_slice(), new_cap);
-        // The copy is complete: only now is the old handle let go.
-        *self = fresh;
-    }
-
-    /// A new unique vector holding clones of `src`, with room for `cap`.
-    ///
-    /// If a `T::clone` panics, the clones made so far are dropped and the
-    /// new buffer is freed; `src` is untouched.
-    fn clone_from_slice_with_capacity(src: &[T], cap: usize) -> CowVec<T> {
-        debug_assert!(cap >= src.len());
-        let mut fresh = CowVec::<T>::allocate(cap);
-        // SAFETY: the buffer has room for `cap >= src.len()` elements, all
-        // uninitialized; the slice of `MaybeUninit` covers exactly the first
-        // `src.len()` of them and nothing else refers to them.
-        let spare = unsafe {
-            slice::from_raw_parts_mut(fresh.ptr.as_ptr().cast::<MaybeUninit<T>>(), src.len())
-        };
-        // Drops what it cloned if a clone panics; `fresh` (length 0) then
-        // frees the buffer.
-        spare.write_clone_of_slice(src);
-        fresh.len = src.len();
-        fresh
-    }
-
     /// The elements, mutably, after copying the buffer if it is shared.
     ///
     /// On a unique buffer: no copy. On a shared one: one allocation of exactly
@@ -1947,6 +1641,7 @@ macro_rules! cow_vec {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use super::raw::Header;
     use super::*;
 
     #[test]
