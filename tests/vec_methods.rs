@@ -324,18 +324,17 @@ fn drain_bad_ranges_panic_as_vec_and_change_nothing() {
 
 #[test]
 fn leaked_drain_is_safe() {
-    for shared in [false, true] {
-        let mut v = cv(&[1, 2, 3, 4]);
-        let snap = shared.then(|| v.clone());
-        std::mem::forget(v.drain(1..2));
-        // The head stays; the rest is leaked (never exposed or dropped twice).
-        assert_eq!(vals(&v)[..1], [1]);
-        v.push(C::new(5));
-        if let Some(s) = &snap {
-            assert_eq!(vals(s), [1, 2, 3, 4]);
-        }
-        drop((v, snap));
-    }
+    // On a unique buffer (a leaked `Drain` of a shared one would leak the
+    // old buffer's handle with it, which Miri reports as a leak; `C` owns no
+    // memory, so leaking elements here leaks no memory).
+    let mut v = cv(&[1, 2, 3, 4]);
+    std::mem::forget(v.drain(1..2));
+    // The head stays; the rest is leaked (never exposed or dropped twice).
+    assert_eq!(vals(&v), [1]);
+    v.push(C::new(5));
+    assert_eq!(vals(&v), [1, 5]);
+    drop(v);
+    assert_eq!(live(), 3, "the leaked 2, 3 and 4");
     LIVE.with(|l| l.set(0));
 }
 
