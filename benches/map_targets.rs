@@ -31,6 +31,7 @@
 //! writes the results as JSON (for `cargo xtask bench-report`). Smoke run
 //! (tiny maps, one round, seconds): `cargo bench --bench map_targets -- --test`.
 
+mod interleave;
 mod map_common;
 
 use std::cell::RefCell;
@@ -38,6 +39,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use arcow::CowCell;
+use interleave::{fmt, load_average, median, span, timed, Case, Comparison, Plan};
 use map_common::*;
 use serde_json::{json, Value};
 
@@ -50,87 +52,6 @@ struct Sizes {
     build: usize,
     strings: usize,
     ops: usize,
-    /// How long one burst should take.
-    burst: Duration,
-    /// Bursts per case per round.
-    bursts: usize,
-}
-
-/// One timed thing: `run(reps)` does `reps` units of work and returns the
-/// time that counts.
-struct Case<'a> {
-    name: &'static str,
-    run: Box<dyn FnMut(u64) -> Duration + 'a>,
-    /// Units per burst, set by the first (warm-up) call.
-    reps: u64,
-    /// ns per unit, one per round.
-    times: Vec<f64>,
-}
-
-impl<'a> Case<'a> {
-    fn new(name: &'static str, run: impl FnMut(u64) -> Duration + 'a) -> Case<'a> {
-        Case {
-            name,
-            run: Box::new(run),
-            reps: 0,
-            times: Vec::new(),
-        }
-    }
-
-    /// Warms up and sizes the burst to `burst`, in units.
-    fn calibrate(&mut self, burst: Duration, smoke: bool) {
-        (self.run)(1);
-        let once = (self.run)(1).max(Duration::from_nanos(1));
-        self.reps = if smoke {
-            1
-        } else {
-            (burst.as_nanos() / once.as_nanos()).clamp(1, 1_000_000) as u64
-        };
-    }
-
-    /// One burst: ns per unit.
-    fn burst(&mut self) -> f64 {
-        let t = (self.run)(self.reps);
-        t.as_nanos() as f64 / self.reps as f64
-    }
-}
-
-/// Cases timed side by side, and what a unit of them is.
-struct Comparison<'a> {
-    group: &'static str,
-    value: String,
-    /// Operations in one unit, to print ns per operation.
-    ops_per_unit: f64,
-    cases: Vec<Case<'a>>,
-}
-
-impl Comparison<'_> {
-    /// One round: `bursts` passes, each running every case once, in an
-    /// order that rotates from pass to pass and round to round; a case's
-    /// time for the round is its least burst (the one least disturbed by
-    /// other work on the machine).
-    fn round(&mut self, r: usize, bursts: usize) {
-        let n = self.cases.len();
-        let mut best = vec![f64::INFINITY; n];
-        for pass in 0..bursts {
-            for i in 0..n {
-                let j = (r + pass + i) % n;
-                best[j] = best[j].min(self.cases[j].burst());
-            }
-        }
-        for (case, t) in self.cases.iter_mut().zip(best) {
-            case.times.push(t);
-        }
-    }
-
-    fn times(&self, name: &str) -> &[f64] {
-        &self
-            .cases
-            .iter()
-            .find(|c| c.name == name)
-            .unwrap_or_else(|| panic!("no case {name} in {}", self.group))
-            .times
-    }
 }
 
 /// A target: `subject / anchor` per round (or `subject`'s time, without an
@@ -186,15 +107,6 @@ const TARGETS: &[Target] = &[
         bar: 5000.0,
     },
 ];
-
-/// Times `reps` runs of `f`.
-fn timed(reps: u64, mut f: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..reps {
-        f();
-    }
-    start.elapsed()
-}
 
 fn lookup_case<'a, K, Q, M>(name: &'static str, m: &'a M, probe: &'a [&'a Q]) -> Case<'a>
 where
@@ -268,55 +180,15 @@ fn first_write_case<'a, M: Map<u64>>(m: &'a M, targets: &'a [u64]) -> Case<'a> {
     })
 }
 
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
-}
-
-fn span(xs: &[f64]) -> (f64, f64) {
-    xs.iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-            (lo.min(x), hi.max(x))
-        })
-}
-
-/// `0.631`, `4.2e-4`, `1234`.
-fn fmt(x: f64) -> String {
-    if !x.is_finite() {
-        "-".into()
-    } else if x != 0.0 && x.abs() < 0.01 {
-        format!("{x:.1e}")
-    } else if x.abs() >= 100.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.3}")
-    }
-}
-
 fn main() {
-    let smoke = std::env::args().any(|a| a == "--test");
-    let rounds: usize = if smoke {
-        1
-    } else {
-        std::env::var("ARCOW_ROUNDS")
-            .ok()
-            .and_then(|r| r.parse().ok())
-            .filter(|&r| r > 0)
-            .unwrap_or(15)
-    };
+    let plan = Plan::from_env(15);
+    let (smoke, rounds) = (plan.smoke, plan.rounds);
     let sizes = if smoke {
         Sizes {
             big: 10_000,
             build: 1_000,
             strings: 1_000,
             ops: 100,
-            burst: Duration::ZERO,
-            bursts: 1,
         }
     } else {
         Sizes {
@@ -324,8 +196,6 @@ fn main() {
             build: BUILD,
             strings: STRINGS,
             ops: OPS,
-            burst: Duration::from_millis(10),
-            bursts: 3,
         }
     };
     let load_start = load_average();
@@ -362,6 +232,7 @@ fn main() {
     let build = &keys[..sizes.build];
     let mut comparisons = vec![
         Comparison {
+            bench: "map",
             group: "get_hit",
             value: big.clone(),
             ops_per_unit: sizes.ops as f64,
@@ -372,6 +243,7 @@ fn main() {
             ],
         },
         Comparison {
+            bench: "map",
             group: "get_miss",
             value: big.clone(),
             ops_per_unit: sizes.ops as f64,
@@ -382,6 +254,7 @@ fn main() {
             ],
         },
         Comparison {
+            bench: "map",
             group: "insert",
             value: size_name(sizes.build),
             ops_per_unit: sizes.build as f64,
@@ -392,12 +265,14 @@ fn main() {
             ],
         },
         Comparison {
+            bench: "map",
             group: "iterate",
             value: big.clone(),
             ops_per_unit: sizes.big as f64,
             cases: vec![iterate_case(&cow), iterate_case(&std), iterate_case(&imbl)],
         },
         Comparison {
+            bench: "map",
             group: "remove",
             value: big.clone(),
             ops_per_unit: sizes.ops as f64,
@@ -407,6 +282,7 @@ fn main() {
             ],
         },
         Comparison {
+            bench: "map",
             group: "first_write",
             value: big.clone(),
             ops_per_unit: 1.0,
@@ -417,6 +293,7 @@ fn main() {
             ],
         },
         Comparison {
+            bench: "map",
             group: "string_get",
             value: size_name(sizes.strings),
             ops_per_unit: sizes.ops as f64,
@@ -426,6 +303,7 @@ fn main() {
             ],
         },
         Comparison {
+            bench: "map",
             group: "cell_update",
             value: big.clone(),
             ops_per_unit: 1.0,
@@ -440,16 +318,7 @@ fn main() {
         },
     ];
 
-    for c in &mut comparisons {
-        for case in &mut c.cases {
-            case.calibrate(sizes.burst, smoke);
-        }
-    }
-    for r in 0..rounds {
-        for c in &mut comparisons {
-            c.round(r, sizes.bursts);
-        }
-    }
+    interleave::run(&mut comparisons, plan);
     let seconds = started.elapsed().as_secs_f64();
     let load_end = load_average();
 
@@ -547,8 +416,8 @@ fn main() {
         let out = json!({
             "rounds": rounds,
             "smoke": smoke,
-            "burst_ms": sizes.burst.as_secs_f64() * 1e3,
-            "bursts_per_round": sizes.bursts,
+            "burst_ms": plan.burst.as_secs_f64() * 1e3,
+            "bursts_per_round": plan.bursts,
             "warm_lookups": true,
             "seconds": seconds,
             "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),

@@ -22,7 +22,7 @@
 //! Smoke run (each bench once, no timing): `cargo bench --bench string -- --test`.
 
 use std::collections::hash_map::DefaultHasher;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash};
+use std::hash::{BuildHasher, BuildHasherDefault};
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -30,85 +30,11 @@ use arcow::{CowMap, CowStr};
 use criterion::measurement::WallTime;
 use criterion::{criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
 use ecow::EcoString;
+use string_common::*;
+
+mod string_common;
 
 type Group<'a> = BenchmarkGroup<'a, WallTime>;
-
-/// What every bench needs from a string type.
-trait Str: Clone + Hash + PartialEq + std::ops::Deref<Target = str> {
-    const NAME: &'static str;
-    fn from_str(s: &str) -> Self;
-}
-
-/// A string type that can grow.
-trait Grow: Str {
-    fn empty() -> Self;
-    fn push_str(&mut self, s: &str);
-}
-
-impl Str for CowStr {
-    const NAME: &'static str = "arcow::CowStr";
-    fn from_str(s: &str) -> Self {
-        CowStr::from(s)
-    }
-}
-
-impl Grow for CowStr {
-    fn empty() -> Self {
-        CowStr::new()
-    }
-    #[inline(always)]
-    fn push_str(&mut self, s: &str) {
-        CowStr::push_str(self, s);
-    }
-}
-
-impl Str for String {
-    const NAME: &'static str = "String";
-    fn from_str(s: &str) -> Self {
-        String::from(s)
-    }
-}
-
-impl Grow for String {
-    fn empty() -> Self {
-        String::new()
-    }
-    #[inline(always)]
-    fn push_str(&mut self, s: &str) {
-        String::push_str(self, s);
-    }
-}
-
-impl Str for Arc<str> {
-    const NAME: &'static str = "Arc<str>";
-    fn from_str(s: &str) -> Self {
-        Arc::from(s)
-    }
-}
-
-impl Str for EcoString {
-    const NAME: &'static str = "ecow::EcoString";
-    fn from_str(s: &str) -> Self {
-        EcoString::from(s)
-    }
-}
-
-impl Grow for EcoString {
-    fn empty() -> Self {
-        EcoString::new()
-    }
-    #[inline(always)]
-    fn push_str(&mut self, s: &str) {
-        EcoString::push_str(self, s);
-    }
-}
-
-/// `n` bytes of lowercase ASCII.
-fn text(n: usize) -> String {
-    (0..n)
-        .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
-        .collect()
-}
 
 fn clone_drop<S: Str>(g: &mut Group<'_>) {
     for (name, len) in [("short", 11), ("long", 64)] {
@@ -132,10 +58,6 @@ fn push_str_1k<S: Grow>(g: &mut Group<'_>) {
     });
 }
 
-/// `str` itself, the anchor of `eq` and `hash`: a `String` read through
-/// `as_str()`.
-const STR: &str = "str";
-
 fn eq<S: Str>(g: &mut Group<'_>, name: &str) {
     for len in [8, 64] {
         let (a, b) = (S::from_str(&text(len)), S::from_str(&text(len)));
@@ -152,24 +74,6 @@ fn hash<S: Str>(g: &mut Group<'_>, name: &str) {
         g.bench_with_input(BenchmarkId::new(name, len), &s, |bench, s| {
             bench.iter(|| hasher.hash_one(black_box(s)));
         });
-    }
-}
-
-/// `str` for `eq` and `hash`: hashes and compares as `&str`.
-#[derive(Clone, Hash, PartialEq)]
-struct PlainStr(String);
-
-impl std::ops::Deref for PlainStr {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Str for PlainStr {
-    const NAME: &'static str = STR;
-    fn from_str(s: &str) -> Self {
-        PlainStr(String::from(s))
     }
 }
 

@@ -316,10 +316,3 @@ pub fn size_name(n: usize) -> String {
         n => n.to_string(),
     }
 }
-
-/// The first load average of /proc/loadavg (1, 5, 15 minutes).
-pub fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
-}

@@ -178,6 +178,9 @@ pub struct Cheap {
 /// The file benches/cell_watch.rs writes into the report's folder.
 pub const WATCH_JSON: &str = "cell_watch.json";
 
+/// What benches/targets.rs writes into the report folder.
+pub const TARGETS_JSON: &str = "targets.json";
+
 /// The anchor of the cheap-writer ratios.
 pub const CHEAP_ANCHOR: &str = "arc_swap::ArcSwap (rcu)";
 
@@ -460,6 +463,8 @@ pub struct MapTargets {
     /// A `--test` run: tiny maps, not results.
     pub smoke: bool,
     pub burst_ms: f64,
+    /// How long the run took.
+    pub seconds: f64,
     /// Bursts per type per round (the round keeps the least).
     pub bursts: usize,
     pub load_start: String,
@@ -478,6 +483,7 @@ pub fn parse_map_targets(v: &Value) -> MapTargets {
         rounds: v["rounds"].as_u64().unwrap_or(0) as usize,
         smoke: v["smoke"].as_bool().unwrap_or(false),
         burst_ms: f64_of(&v["burst_ms"]),
+        seconds: f64_of(&v["seconds"]),
         bursts: v["bursts_per_round"].as_u64().unwrap_or(1) as usize,
         load_start: s(&v["load_average_start"]),
         load_end: s(&v["load_average_end"]),
@@ -489,7 +495,12 @@ pub fn parse_map_targets(v: &Value) -> MapTargets {
             .iter()
             .map(|c| {
                 (
-                    s(&c["group"]),
+                    // benches/targets.rs spans several benches: name the
+                    // group with its bench.
+                    match str_of(&c["bench"]) {
+                        Some(b) if b != "map" => format!("{b}/{}", s(&c["group"])),
+                        _ => s(&c["group"]),
+                    },
                     s(&c["value"]),
                     s(&c["type"]),
                     f64_of(&c["ns_per_op"]),
@@ -584,6 +595,9 @@ pub struct Results {
     pub contention: Option<Contention>,
     /// benches/map_targets.rs, when the run has it.
     pub map_targets: Option<MapTargets>,
+    /// benches/targets.rs (every other target, interleaved), when the run
+    /// has it; the same schema.
+    pub targets: Option<MapTargets>,
     /// benches/cell_watch.rs, when the run has it.
     pub watch: Option<Watch>,
     pub run: RunInfo,
@@ -612,7 +626,8 @@ impl Results {
     }
 
     /// The interleaved figure of `bench`/`group`/`value` for `subject /
-    /// anchor` (or `subject` alone), if benches/map_targets.rs measured it.
+    /// anchor` (or `subject` alone), if benches/map_targets.rs or
+    /// benches/targets.rs measured it.
     pub fn interleaved(
         &self,
         bench: &str,
@@ -621,14 +636,18 @@ impl Results {
         subject: &str,
         anchor: Option<&str>,
     ) -> Option<&Interleaved> {
-        let m = self.map_targets.as_ref().filter(|m| !m.smoke)?;
-        m.targets.iter().find(|t| {
-            t.bench == bench
-                && t.group == group
-                && t.value.as_deref() == value
-                && t.subject == subject
-                && t.anchor.as_deref() == anchor
-        })
+        [&self.map_targets, &self.targets]
+            .into_iter()
+            .flatten()
+            .filter(|m| !m.smoke)
+            .flat_map(|m| &m.targets)
+            .find(|t| {
+                t.bench == bench
+                    && t.group == group
+                    && t.value.as_deref() == value
+                    && t.subject == subject
+                    && t.anchor.as_deref() == anchor
+            })
     }
 }
 
@@ -650,6 +669,12 @@ pub fn load(criterion_dir: &Path, report_dir: &Path, benches: &[&str]) -> Result
     } else {
         None
     };
+    let targets_path = report_dir.join(TARGETS_JSON);
+    let targets = if targets_path.exists() {
+        Some(parse_map_targets(&read_json(&targets_path)?))
+    } else {
+        None
+    };
     let watch_path = report_dir.join(WATCH_JSON);
     let watch = if watch_path.exists() {
         Some(parse_watch(&read_json(&watch_path)?))
@@ -666,6 +691,7 @@ pub fn load(criterion_dir: &Path, report_dir: &Path, benches: &[&str]) -> Result
         criterion,
         contention,
         map_targets,
+        targets,
         watch,
         run,
     })

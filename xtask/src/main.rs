@@ -169,6 +169,7 @@ fn bench_report(args: &[String]) -> Result<(), String> {
     if results.criterion.iter().all(|(_, e)| e.is_empty())
         && results.contention.is_none()
         && results.map_targets.is_none()
+        && results.targets.is_none()
         && results.watch.is_none()
     {
         return Err(format!(
@@ -227,8 +228,15 @@ fn run(opts: &Options, args: &[String], paths: &Paths) -> Result<(), String> {
     let run_json = paths.report.join("run.json");
     let contention_json = paths.report.join("contention.json");
     let map_json = paths.report.join("map_targets.json");
+    let targets_json = paths.report.join(data::TARGETS_JSON);
     let watch_json = paths.report.join(data::WATCH_JSON);
-    for stale in [&run_json, &contention_json, &map_json, &watch_json] {
+    for stale in [
+        &run_json,
+        &contention_json,
+        &map_json,
+        &targets_json,
+        &watch_json,
+    ] {
         let _ = fs::remove_file(stale);
     }
     let mut info = RunInfo {
@@ -310,6 +318,14 @@ fn run(opts: &Options, args: &[String], paths: &Paths) -> Result<(), String> {
         strings(&["bench", "-p", "arcow", "--bench", "map_targets"]),
         &[
             ("ARCOW_MAP_TARGETS_JSON", relative(&map_json)),
+            ("ARCOW_ROUNDS", opts.map_rounds.clone()),
+        ],
+    )?;
+    // The other targets, interleaved: the target table's figures.
+    cargo_run(
+        strings(&["bench", "-p", "arcow", "--bench", "targets"]),
+        &[
+            ("ARCOW_TARGETS_JSON", relative(&targets_json)),
             ("ARCOW_ROUNDS", opts.map_rounds.clone()),
         ],
     )?;

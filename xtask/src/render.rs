@@ -375,6 +375,53 @@ fn summary(out: &mut String, r: &Results) {
         if info == 1 { "" } else { "s" }
     );
     target_table(out, &outcomes);
+    targets_interleaved(out, r);
+}
+
+/// Where the target table's figures come from, and what benches/targets.rs
+/// measured.
+fn targets_interleaved(out: &mut String, r: &Results) {
+    let source = "Figures with a range (the least and greatest round) are interleaved: \
+                  the contenders take turns within each round and the figure is the \
+                  median over rounds of the round's paired ratio, so a change in the \
+                  machine's load hits both sides alike. `benches/targets.rs` measures \
+                  `Cow`, `CowVec`, `PagedCowVec`, `CowCell::load` and `CowStr` this way, \
+                  `benches/map_targets.rs` `CowMap`, `benches/cell_contention.rs` and \
+                  `benches/cell_watch.rs` the threaded cases. Figures without a range \
+                  are criterion's medians, taken one after another.";
+    let Some(m) = &r.targets else {
+        let _ = writeln!(
+            out,
+            "{source} This run has no `benches/targets.rs` figures (no \
+             target/bench-report/{}).\n",
+            crate::data::TARGETS_JSON
+        );
+        return;
+    };
+    if m.smoke {
+        let _ = writeln!(
+            out,
+            "{source} This run's `benches/targets.rs` was a `--test` smoke run (small \
+             inputs): its numbers are not used.\n"
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{source} `cargo bench --bench targets`: {} round{}, {} burst(s) of about {} ms \
+         per contender in each, the least kept; {:.0} s; load average (1, 5, 15 min) at \
+         the start {}, at the end {}. Its medians, ns per operation (for `push`, \
+         `iter_sum` and `get_random` per element or read; otherwise per unit, as \
+         the bench's docs list them):\n",
+        m.rounds,
+        if m.rounds == 1 { "" } else { "s" },
+        m.bursts,
+        m.burst_ms,
+        m.seconds,
+        m.load_start,
+        m.load_end
+    );
+    cases_table(out, &m.cases, "value");
 }
 
 /// The groups of `bench` in report order: those the notes know, then others.
@@ -585,16 +632,22 @@ fn map_interleaved(out: &mut String, r: &Results) {
         m.load_start,
         m.load_end
     );
-    let mut types: Vec<&str> = m.cases.iter().map(|c| c.2.as_str()).collect();
+    cases_table(out, &m.cases, "size");
+}
+
+/// Every case's interleaved median, ns per operation: a row per group and
+/// value (`value_head` names that column), a column per type.
+fn cases_table(out: &mut String, cases: &[(String, String, String, f64)], value_head: &str) {
+    let mut types: Vec<&str> = cases.iter().map(|c| c.2.as_str()).collect();
     types.sort_by(|a, b| type_rank(a).cmp(&type_rank(b)).then(a.cmp(b)));
     types.dedup();
     let mut rows: Vec<(&str, &str)> = Vec::new();
-    for c in &m.cases {
+    for c in cases {
         if !rows.contains(&(c.0.as_str(), c.1.as_str())) {
             rows.push((c.0.as_str(), c.1.as_str()));
         }
     }
-    out.push_str("| group | size |");
+    let _ = write!(out, "| group | {value_head} |");
     for t in &types {
         let _ = write!(out, " {} |", code(short(t)));
     }
@@ -604,8 +657,7 @@ fn map_interleaved(out: &mut String, r: &Results) {
     for (group, value) in rows {
         let _ = write!(out, "| `{group}` | {value} |");
         for t in &types {
-            let ns = m
-                .cases
+            let ns = cases
                 .iter()
                 .find(|c| c.0 == group && c.1 == value && c.2 == *t)
                 .map(|c| c.3);

@@ -864,3 +864,56 @@ fn watch_parsed_checked_and_rendered() {
     );
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// benches/targets.rs: the cow clone_drop target against triomphe and the
+/// string push_str target (no value in its id), interleaved.
+const TARGETS: &str = r#"{
+  "rounds": 15, "smoke": false, "burst_ms": 10.0, "bursts_per_round": 3, "seconds": 95.0, "cores": 2,
+  "load_average_start": "0.10 0.10 0.05", "load_average_end": "0.30 0.20 0.10",
+  "cases": [
+    {"bench": "cow", "group": "clone_drop", "value": "u64", "type": "arcow::Cow", "ns_per_op": 4.1},
+    {"bench": "cow", "group": "clone_drop", "value": "u64", "type": "triomphe::Arc", "ns_per_op": 4.0},
+    {"bench": "string", "group": "push_str_1k", "value": "", "type": "arcow::CowStr", "ns_per_op": 330.0},
+    {"bench": "string", "group": "push_str_1k", "value": "", "type": "String", "ns_per_op": 320.0}
+  ],
+  "targets": [
+    {"bench": "cow", "group": "clone_drop", "value": "u64", "subject": "arcow::Cow", "anchor": "triomphe::Arc",
+     "unit": "ratio", "bar_at_most": 1.05, "median": 1.02, "min": 0.97, "max": 1.08, "values": [0.97, 1.02, 1.08], "pass": true},
+    {"bench": "string", "group": "push_str_1k", "value": null, "subject": "arcow::CowStr", "anchor": "String",
+     "unit": "ratio", "bar_at_most": 1.2, "median": 1.03, "min": 1.0, "max": 1.1, "values": [1.0, 1.03, 1.1], "pass": true}
+  ]
+}"#;
+
+#[test]
+fn targets_take_the_interleaved_figures_of_benches_targets() {
+    let dir = scratch("targets");
+    let before = fixture(&dir);
+    // Without targets.json: criterion's 2.00 (a miss), and the report says
+    // there is no interleaved run.
+    let md = render::render(&before, &render::Figures::default());
+    assert!(md
+        .contains("`clone_drop/u64`: `arcow::Cow` / `triomphe::Arc` | 2.00 | ≤ 1.05 | **miss** |"));
+    assert!(md.contains("This run has no `benches/targets.rs` figures"));
+    fs::write(dir.join("bench-report").join(data::TARGETS_JSON), TARGETS).unwrap();
+    let r = data::load(&dir.join("criterion"), &dir.join("bench-report"), &BENCHES).unwrap();
+    let md = render::render(&r, &render::Figures::default());
+    assert!(
+        md.contains(
+            "`clone_drop/u64`: `arcow::Cow` / `triomphe::Arc` | 1.02 (0.97–1.08, 3 rounds) | ≤ 1.05 | pass |"
+        ),
+        "{md}"
+    );
+    // An id without a value matches a target whose value is null.
+    assert!(
+        md.contains("1.03 (1.00–1.10, 3 rounds) | ≤ 1.20 | pass |"),
+        "{md}"
+    );
+    // Where the figures come from, the machine's load, and the medians with
+    // each group named by its bench.
+    assert!(md.contains("`cargo bench --bench targets`: 15 rounds, 3 burst(s) of about 10 ms"));
+    assert!(md.contains(
+        "load average (1, 5, 15 min) at the start 0.10 0.10 0.05, at the end 0.30 0.20 0.10"
+    ));
+    assert!(md.contains("| `cow/clone_drop` | u64 |"), "{md}");
+    fs::remove_dir_all(dir).unwrap();
+}
