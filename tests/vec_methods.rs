@@ -200,6 +200,16 @@ fn quiet() {
     });
 }
 
+/// A case's name and parameters, formatted only if an assertion fails
+/// (formatting on every case is most of the time under Miri).
+struct Case<'a>(&'static str, &'a [usize]);
+
+impl fmt::Display for Case<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {:?}", self.0, self.1)
+    }
+}
+
 /// Every `(start, end)` with `start <= end <= len`.
 fn ranges(len: usize) -> Vec<(usize, usize)> {
     (0..=len)
@@ -233,8 +243,8 @@ fn drain_matches_vec_unique_and_shared() {
                     let mut got: Vec<C> = (&mut d).take(front).collect();
                     got.extend((&mut d).rev().take(back));
                     let ((), st_drop) = measure(|| drop(d));
-                    let what =
-                        format!("drain({s}..{e}) of {len}, shared {shared}, take {front}/{back}");
+                    let params = [s, e, len as usize, usize::from(shared), front, back];
+                    let what = Case("drain(s, e, len, shared, front, back)", &params);
                     assert_eq!(vals(&got), wgot, "{what}: items");
                     assert_eq!(vals(&v), want, "{what}: vector");
                     if let Some(snap) = &snap {
@@ -371,8 +381,17 @@ fn splice_matches_vec_unique_and_shared() {
                             let n = got.len();
                             (got, n)
                         });
-                        let what = format!(
-                            "splice({s}..{e}, {add} items, exact {exact}) of {len}, shared {shared}, take {take}"
+                        let what = Case(
+                            "splice(s, e, add, exact, len, shared, take)",
+                            &[
+                                s,
+                                e,
+                                add as usize,
+                                usize::from(exact),
+                                len as usize,
+                                usize::from(shared),
+                                take,
+                            ],
                         );
                         assert_eq!(vals(&got), wgot, "{what}: items");
                         assert_eq!(vals(&v), want, "{what}: vector");
@@ -467,7 +486,15 @@ fn append_matches_vec() {
                 let sx = self_shared.then(|| x.clone());
                 let sy = other_shared.then(|| y.clone());
                 let ((), st) = measure(|| x.append(&mut y));
-                let what = format!("{a} + {b}, shared {self_shared}/{other_shared}");
+                let what = Case(
+                    "append(a, b, self_shared, other_shared)",
+                    &[
+                        a as usize,
+                        b as usize,
+                        usize::from(self_shared),
+                        usize::from(other_shared),
+                    ],
+                );
                 assert_eq!(vals(&x), want, "{what}");
                 assert!(y.is_empty(), "{what}");
                 if let Some(s) = &sx {
@@ -526,7 +553,10 @@ fn split_off_matches_vec() {
                 let mut w = m.clone();
                 let wtail = w.split_off(at);
                 let (tail, st) = measure(|| v.split_off(at));
-                let what = format!("split_off({at}) of {len}, shared {shared}");
+                let what = Case(
+                    "split_off(at, len, shared)",
+                    &[at, len as usize, usize::from(shared)],
+                );
                 assert_eq!(vals(&tail), wtail, "{what}");
                 assert_eq!(vals(&v), w, "{what}");
                 if let Some(s) = &snap {
@@ -799,7 +829,10 @@ fn reserve_exact_gives_exactly_the_room_asked() {
                 v.extend((0..len as u32).map(C::new));
                 let snap = shared.then(|| v.clone());
                 let (_, st) = measure(|| v.reserve_exact(add));
-                let what = format!("{len}/{cap} + {add}, shared {shared}");
+                let what = Case(
+                    "reserve_exact(len, cap, add, shared)",
+                    &[len, cap, add, usize::from(shared)],
+                );
                 if add == 0 {
                     assert_eq!(v.capacity(), cap, "{what}");
                     assert_eq!(st.allocs + st.reallocs, 0);
