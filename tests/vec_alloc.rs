@@ -201,7 +201,7 @@ fn a_full_unique_vector_grows_with_one_realloc() {
 /// The writes that copy a shared buffer, and the growth of the length each
 /// causes.
 type WriteFn = fn(&mut CowVec<u64>);
-fn first_writes() -> [(&'static str, WriteFn, usize); 9] {
+fn first_writes() -> [(&'static str, WriteFn, usize); 17] {
     [
         ("make_mut", |v| v.make_mut()[0] += 100, 0),
         ("push", |v| v.push(100), 1),
@@ -215,6 +215,27 @@ fn first_writes() -> [(&'static str, WriteFn, usize); 9] {
             "pop",
             |v| {
                 v.pop();
+            },
+            0,
+        ),
+        // Issue 16's methods that copy a shared buffer whole.
+        ("reserve_exact", |v| v.reserve_exact(3), 0),
+        ("try_reserve", |v| v.try_reserve(3).unwrap(), 0),
+        ("try_reserve_exact", |v| v.try_reserve_exact(3).unwrap(), 0),
+        ("extend_from_within", |v| v.extend_from_within(..1), 1),
+        ("resize_with", |v| v.resize_with(v.len() + 2, || 100), 2),
+        ("retain_mut", |v| v.retain_mut(|x| *x != u64::MAX), 0),
+        (
+            "pop_if",
+            |v| {
+                v.pop_if(|_| true);
+            },
+            0,
+        ),
+        (
+            "splice (one for one)",
+            |v| {
+                v.splice(..1, [100u64]);
             },
             0,
         ),
@@ -412,7 +433,7 @@ type BombWrite = fn(&mut CowVec<Bomb>);
 #[test]
 fn panicking_clone_during_a_copy_frees_the_new_buffer() {
     quiet_boom();
-    let writes: [(&str, BombWrite); 9] = [
+    let writes: [(&str, BombWrite); 21] = [
         ("make_mut", |v| {
             v.make_mut();
         }),
@@ -424,6 +445,21 @@ fn panicking_clone_during_a_copy_frees_the_new_buffer() {
         ("truncate", |v| v.truncate(3)),
         ("retain", |v| v.retain(|_| true)),
         ("into_vec", |v| drop(std::mem::take(v).into_vec())),
+        // Issue 16's copying methods.
+        ("drain", |v| drop(v.drain(1..2))),
+        ("splice", |v| drop(v.splice(1..2, [Bomb(9)]))),
+        ("split_off", |v| drop(v.split_off(2))),
+        ("dedup_by", |v| v.dedup_by(|_, _| false)),
+        ("extend_from_within", |v| v.extend_from_within(..2)),
+        ("retain_mut", |v| v.retain_mut(|_| true)),
+        ("resize_with", |v| v.resize_with(9, || Bomb(9))),
+        ("pop_if", |v| drop(v.pop_if(|_| true))),
+        ("reserve_exact", |v| v.reserve_exact(1)),
+        ("try_reserve", |v| v.try_reserve(1).unwrap()),
+        ("try_reserve_exact", |v| v.try_reserve_exact(1).unwrap()),
+        ("into_boxed_slice", |v| {
+            drop(std::mem::take(v).into_boxed_slice())
+        }),
     ];
     for (name, write) in writes {
         for nth in 1..=3 {
@@ -442,7 +478,7 @@ fn panicking_clone_during_a_copy_frees_the_new_buffer() {
             assert_eq!(counts.alloc_bytes, counts.dealloc_bytes, "{name}");
             assert_eq!(counts.reallocs, 0, "{name}");
             assert!(counts.allocs >= 1, "{name}: no copy was started");
-            if name != "into_vec" {
+            if name != "into_vec" && name != "into_boxed_slice" {
                 assert!(v.ptr_eq(&w), "{name}: handle replaced");
             }
             assert_eq!(w, (0..4).map(Bomb).collect::<Vec<_>>());
