@@ -453,7 +453,9 @@ fn panicking_clone_during_a_copy_frees_the_new_buffer() {
         ("extend_from_within", |v| v.extend_from_within(..2)),
         ("retain_mut", |v| v.retain_mut(|_| true)),
         ("resize_with", |v| v.resize_with(9, || Bomb(9))),
-        ("pop_if", |v| drop(v.pop_if(|_| true))),
+        ("pop_if", |v| {
+            v.pop_if(|_| true);
+        }),
         ("reserve_exact", |v| v.reserve_exact(1)),
         ("try_reserve", |v| v.try_reserve(1).unwrap()),
         ("try_reserve_exact", |v| v.try_reserve_exact(1).unwrap()),
