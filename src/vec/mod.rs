@@ -748,6 +748,13 @@ impl<T: Clone> CowVec<T> {
             self.len = start;
             return Drain::new(self, range, end, tail_len, None);
         }
+        // Shared: copy only the elements kept and let the iterator clone
+        // the drained ones as it yields them, rather than copy everything
+        // and drain the copy in place. Measured (release, medians of 31
+        // interleaved rounds, this over copy-all): 100k `u64`, half drained
+        // and yielded 0.71x, none yielded 0.35x, all 0.74x; 10k `String`s
+        // 0.77x, 0.57x, 0.81x; ten of 10k `String`s drained 1.04x (both
+        // clone nearly everything: noise).
         let cap = (start + tail_len)
             .checked_add(gap)
             .unwrap_or_else(|| capacity_overflow());
