@@ -344,9 +344,12 @@ struct Sizes {
 
 // ---- Cow ----------------------------------------------------------------
 
+/// Runs per unit of the operations that take a few ns (see `Case::batched`).
+const BATCH: u64 = 1000;
+
 fn clone_drop<T: Payload, P: Pointer<T> + 'static>() -> Case<'static> {
     let handle = P::new(T::make());
-    Case::each(P::NAME, move || {
+    Case::batched(P::NAME, BATCH, move || {
         drop(black_box(P::clone(black_box(&handle))))
     })
 }
@@ -354,7 +357,7 @@ fn clone_drop<T: Payload, P: Pointer<T> + 'static>() -> Case<'static> {
 fn make_mut_unique<T: Payload, P: Pointer<T> + 'static>() -> Case<'static> {
     let mut handle = P::new(T::make());
     let mut word = 0u64;
-    Case::each(P::NAME, move || {
+    Case::batched(P::NAME, BATCH, move || {
         word = word.wrapping_add(1);
         P::make_mut(black_box(&mut handle)).write(black_box(T::AT), word);
     })
@@ -383,7 +386,12 @@ fn cow_comparisons() -> Vec<Comparison<'static>> {
         bench: "cow",
         group,
         value: value.into(),
-        ops_per_unit: 1.0,
+        // `make_mut_shared` copies 4 KiB per run: a unit is one run.
+        ops_per_unit: if group == "make_mut_shared" {
+            1.0
+        } else {
+            BATCH as f64
+        },
         cases,
     };
     vec![
@@ -622,17 +630,17 @@ fn cell_comparisons() -> Vec<Comparison<'static>> {
         bench: "cell",
         group: "load_read",
         value: value.into(),
-        ops_per_unit: 1.0,
+        ops_per_unit: BATCH as f64,
         cases,
     };
     vec![
         cmp(
             "u64",
             vec![
-                Case::each(CELL, move || {
+                Case::batched(CELL, BATCH, move || {
                     black_box(*black_box(&u64_cell).load());
                 }),
-                Case::each(SWAP, move || {
+                Case::batched(SWAP, BATCH, move || {
                     black_box(**black_box(&u64_swap).load());
                 }),
             ],
@@ -640,10 +648,10 @@ fn cell_comparisons() -> Vec<Comparison<'static>> {
         cmp(
             "4KiB",
             vec![
-                Case::each(CELL, move || {
+                Case::batched(CELL, BATCH, move || {
                     black_box(black_box(&page_cell).load()[100]);
                 }),
-                Case::each(SWAP, move || {
+                Case::batched(SWAP, BATCH, move || {
                     black_box(black_box(&page_swap).load()[100]);
                 }),
             ],
@@ -653,7 +661,9 @@ fn cell_comparisons() -> Vec<Comparison<'static>> {
 
 fn str_clone_drop<S: Str + 'static>() -> Case<'static> {
     let s = S::from_str(&text(64));
-    Case::each(S::NAME, move || drop(black_box(S::clone(black_box(&s)))))
+    Case::batched(S::NAME, BATCH, move || {
+        drop(black_box(S::clone(black_box(&s))))
+    })
 }
 
 fn str_push<S: Grow + 'static>() -> Case<'static> {
@@ -669,7 +679,7 @@ fn str_push<S: Grow + 'static>() -> Case<'static> {
 
 fn str_eq<S: Str + 'static>(len: usize) -> Case<'static> {
     let (a, b) = (S::from_str(&text(len)), S::from_str(&text(len)));
-    Case::each(S::NAME, move || {
+    Case::batched(S::NAME, BATCH, move || {
         black_box(black_box(&a) == black_box(&b));
     })
 }
@@ -677,7 +687,7 @@ fn str_eq<S: Str + 'static>(len: usize) -> Case<'static> {
 fn str_hash<S: Str + 'static>(len: usize) -> Case<'static> {
     let hasher = BuildHasherDefault::<DefaultHasher>::default();
     let s = S::from_str(&text(len));
-    Case::each(S::NAME, move || {
+    Case::batched(S::NAME, BATCH, move || {
         black_box(hasher.hash_one(black_box(&s)));
     })
 }
@@ -687,7 +697,12 @@ fn string_comparisons() -> Vec<Comparison<'static>> {
         bench: "string",
         group,
         value: value.into(),
-        ops_per_unit: 1.0,
+        // `push_str_1k` builds a whole string per unit.
+        ops_per_unit: if group == "push_str_1k" {
+            1.0
+        } else {
+            BATCH as f64
+        },
         cases,
     };
     let mut out = vec![
@@ -744,14 +759,32 @@ fn main() {
     let load_start = load_average();
     let started = Instant::now();
 
-    let mut comparisons: Vec<Comparison<'static>> = cow_comparisons();
-    comparisons.extend(vec_comparisons(&sizes));
-    comparisons.extend(cell_comparisons());
-    comparisons.extend(string_comparisons());
     let keep = |bench: &str, group: &str| {
         let id = format!("{bench}/{group}");
         filters.is_empty() || filters.iter().any(|f| id.contains(f.as_str()))
     };
+    // Only the benches a filter can match are built (the vectors alone are
+    // hundreds of MB).
+    let wants = |bench: &str| {
+        let prefix = format!("{bench}/");
+        filters.is_empty()
+            || filters
+                .iter()
+                .any(|f| prefix.contains(f.as_str()) || f.starts_with(&prefix) || !f.contains('/'))
+    };
+    let mut comparisons: Vec<Comparison<'static>> = Vec::new();
+    if wants("cow") {
+        comparisons.extend(cow_comparisons());
+    }
+    if wants("vec") || wants("paged") {
+        comparisons.extend(vec_comparisons(&sizes));
+    }
+    if wants("cell") {
+        comparisons.extend(cell_comparisons());
+    }
+    if wants("string") {
+        comparisons.extend(string_comparisons());
+    }
     comparisons.retain(|c| keep(c.bench, c.group));
 
     interleave::run(&mut comparisons, plan);

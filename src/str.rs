@@ -249,17 +249,23 @@ impl CowStr {
         ptr::from_mut(self).cast::<u8>()
     }
 
+    /// Bytes 8..16 (`tail` and the tag), as one number: the long form's
+    /// length, or the short form's text from byte 8 and its tag.
+    #[inline(always)]
+    fn tail_word(&self) -> u64 {
+        // SAFETY: bytes 8..16 of `self` (`tail` and `last`) are initialized
+        // plain bytes in both forms; `read_unaligned`, as `CowStr` is only
+        // pointer-aligned (4 bytes on 32-bit targets).
+        unsafe { ptr::read_unaligned(ptr::from_ref(self).cast::<u64>().add(1)) }
+    }
+
     /// The long form's length.
     #[inline(always)]
     fn heap_len(&self) -> usize {
         // One 8-byte load, not eight byte loads: `push_str` writes the
         // length with one 8-byte store, and a load that a store forwards
         // whole costs nothing (pieced together, it stalls).
-        // SAFETY: bytes 8..16 of `self` (`tail` and `last`) are initialized
-        // plain bytes in both forms; `read_unaligned`, as `CowStr` is only
-        // pointer-aligned (4 bytes on 32-bit targets).
-        let word = unsafe { ptr::read_unaligned(ptr::from_ref(self).cast::<u64>().add(1)) };
-        u64::from_le(word) as usize
+        u64::from_le(self.tail_word()) as usize
     }
 
     /// The long form's buffer handle, moved out; `self` is left empty and
@@ -718,21 +724,21 @@ impl fmt::Display for CowStr {
 impl PartialEq for CowStr {
     #[inline]
     fn eq(&self, other: &CowStr) -> bool {
-        if self.is_inline() && other.is_inline() {
-            // Two short strings are equal exactly when their 16 bytes are:
-            // the tag holds the length and the bytes past it are zero.
-            return self.short_bits() == other.short_bits();
-        }
-        if !self.is_inline() && !other.is_inline() {
-            // Two long strings: lengths first, then the bytes, without
-            // asking each side its form again.
-            let len = self.heap_len();
-            if len != other.heap_len() {
-                return false;
+        // Bytes 8..16 first, as `str` compares lengths first: for two long
+        // strings they are the length (its top byte is the tag, below
+        // `INLINE`), for two short ones text and tag (the tag holds the
+        // length). Equal, and the tag says which: short strings are equal
+        // when their first 8 bytes are too (the padding is zero), long ones
+        // when their bytes are. Not equal, in the same form: not equal.
+        if self.tail_word() == other.tail_word() {
+            if self.is_inline() {
+                return self.short_bits() == other.short_bits();
             }
-            // SAFETY: both long: `(head.ptr, heap_len())` are the raw parts
-            // of live `CowVec<u8>` handles owned by `self` and `other`, whose
-            // first `len` bytes are initialized.
+            let len = self.heap_len();
+            // SAFETY: both long (the same tag byte, below `INLINE`), of the
+            // same length: `(head.ptr, heap_len())` are the raw parts of live
+            // `CowVec<u8>` handles owned by `self` and `other`, whose first
+            // `len` bytes are initialized.
             let (a, b) = unsafe {
                 (
                     slice::from_raw_parts(self.head.ptr, len),
@@ -741,6 +747,10 @@ impl PartialEq for CowStr {
             };
             return a == b;
         }
+        if self.is_inline() == other.is_inline() {
+            return false;
+        }
+        // One short, one long (a long string that shrank keeps its buffer).
         self.as_str() == other.as_str()
     }
 }

@@ -1257,3 +1257,36 @@ fn a_failed_edit_leaves_a_droppable_string() {
     drop(a);
     assert_eq!(b, MIXED_LONG);
 }
+
+/// `==` between two `CowStr`s agrees with `str`'s in every pairing of
+/// forms: short and short, long and long, and a long string that shrank
+/// (it keeps its buffer) against a short one with the same text.
+#[test]
+fn equality_across_forms_agrees_with_str() {
+    let long_text = "0123456789abcdefghij";
+    let mut shrunk = CowStr::from(long_text);
+    shrunk.truncate(3);
+    let mut shrunk15 = CowStr::from(long_text);
+    shrunk15.truncate(15);
+    let cases = [
+        CowStr::from(""),
+        CowStr::from("012"),
+        CowStr::from("013"),
+        CowStr::from("0123456789abcde"),
+        CowStr::from("0123456789abcdX"),
+        CowStr::from(long_text),
+        CowStr::from("0123456789abcdefghiX"),
+        CowStr::from("0123456789abcdefghijk"),
+        shrunk,
+        shrunk15,
+    ];
+    for a in &cases {
+        for b in &cases {
+            assert_eq!(a == b, a.as_str() == b.as_str(), "{a:?} == {b:?}");
+            assert_eq!(a.clone() == *b, a.as_str() == b.as_str());
+        }
+    }
+    // The shrunk ones equal their short twins.
+    assert_eq!(cases[8], cases[1]);
+    assert_eq!(cases[9], cases[3]);
+}

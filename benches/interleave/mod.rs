@@ -91,6 +91,21 @@ impl<'a> Case<'a> {
         Case::new(name, move |reps| timed(reps, &mut f))
     }
 
+    /// A case whose unit is `n` runs of `f` in a loop of its own (its
+    /// comparison's `ops_per_unit` is then `n`), for operations of a few ns:
+    /// `f` inlines into that loop as into criterion's, where a call per run
+    /// would add its own cost, and not the same for every contender (a
+    /// 1.4 ns `CowStr` compare measured 6.6 ns one call per run).
+    pub fn batched(name: &'static str, n: u64, mut f: impl FnMut() + 'a) -> Case<'a> {
+        Case::new(name, move |reps| {
+            timed(reps, || {
+                for _ in 0..n {
+                    f();
+                }
+            })
+        })
+    }
+
     /// Warms up and sizes the burst to `burst`, in units.
     fn calibrate(&mut self, burst: Duration, smoke: bool) {
         (self.run)(1);
