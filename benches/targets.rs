@@ -437,14 +437,18 @@ fn push<V: Vector>(n: usize) -> Case<'static> {
 }
 
 fn clone<V: Vector + 'static>(n: usize) -> Case<'static> {
-    let v = V::from_slice(&data(n));
-    Case::each(V::NAME, move || drop(black_box(V::clone(black_box(&v)))))
+    Case::lazy(V::NAME, move || {
+        let v = V::from_slice(&data(n));
+        move || drop(black_box(V::clone(black_box(&v))))
+    })
 }
 
 fn iter_sum<V: Vector + 'static>(n: usize) -> Case<'static> {
-    let v = V::from_slice(&data(n));
-    Case::each(V::NAME, move || {
-        black_box(black_box(&v).sum());
+    Case::lazy(V::NAME, move || {
+        let v = V::from_slice(&data(n));
+        move || {
+            black_box(black_box(&v).sum());
+        }
     })
 }
 
@@ -452,25 +456,29 @@ fn iter_sum<V: Vector + 'static>(n: usize) -> Case<'static> {
 /// `Vec` (in the clone) and `CowVec`/`EcoVec` (in the write), a page or a
 /// path for the others.
 fn first_write<V: Vector + 'static>(n: usize) -> Case<'static> {
-    let base = V::from_slice(&data(n));
     let at = n / 2 + 1;
-    Case::each(V::NAME, move || {
-        let mut v = black_box(&base).clone();
-        v.write(black_box(at), black_box(7));
-        drop(black_box(v));
+    Case::lazy(V::NAME, move || {
+        let base = V::from_slice(&data(n));
+        move || {
+            let mut v = black_box(&base).clone();
+            v.write(black_box(at), black_box(7));
+            drop(black_box(v));
+        }
     })
 }
 
 fn get_random<V: Vector + 'static>(n: usize) -> Case<'static> {
-    let v = V::from_slice(&data(n));
-    let idx = random_indices(1_000, n, 0x6e75);
-    Case::each(V::NAME, move || {
-        let v = black_box(&v);
-        let mut acc = 0u64;
-        for &i in black_box(&idx) {
-            acc = acc.wrapping_add(v.read(i));
+    Case::lazy(V::NAME, move || {
+        let v = V::from_slice(&data(n));
+        let idx = random_indices(1_000, n, 0x6e75);
+        move || {
+            let v = black_box(&v);
+            let mut acc = 0u64;
+            for &i in black_box(&idx) {
+                acc = acc.wrapping_add(v.read(i));
+            }
+            black_box(acc);
         }
-        black_box(acc);
     })
 }
 
@@ -478,19 +486,21 @@ fn get_random<V: Vector + 'static>(n: usize) -> Case<'static> {
 /// random reads on the snapshot, (one write to the live vector), drop the
 /// snapshot.
 fn snapshot<V: Vector + 'static>(n: usize, write: bool) -> Case<'static> {
-    let mut live = V::from_slice(&data(n));
-    let idx = random_indices(10_000, n, 0x5eed);
     let at = n / 3;
-    Case::each(V::NAME, move || {
-        let snap = black_box(&live).clone();
-        let mut acc = 0u64;
-        for &i in black_box(&idx) {
-            acc = acc.wrapping_add(snap.read(i));
+    Case::lazy(V::NAME, move || {
+        let mut live = V::from_slice(&data(n));
+        let idx = random_indices(10_000, n, 0x5eed);
+        move || {
+            let snap = black_box(&live).clone();
+            let mut acc = 0u64;
+            for &i in black_box(&idx) {
+                acc = acc.wrapping_add(snap.read(i));
+            }
+            if write {
+                live.write(black_box(at), acc);
+            }
+            drop(black_box(snap));
         }
-        if write {
-            live.write(black_box(at), acc);
-        }
-        drop(black_box(snap));
     })
 }
 

@@ -91,6 +91,23 @@ impl<'a> Case<'a> {
         Case::new(name, move |reps| timed(reps, &mut f))
     }
 
+    /// A case whose input `make` builds when the case first runs (so only
+    /// the comparison being measured holds its inputs), and whose every
+    /// unit is a call of the closure `make` returns, all of it timed.
+    pub fn lazy<F: FnMut() + 'a>(name: &'static str, make: impl FnOnce() -> F + 'a) -> Case<'a> {
+        let mut make = Some(make);
+        let mut f: Option<F> = None;
+        Case::new(name, move |reps| {
+            let f = f.get_or_insert_with(|| (make.take().expect("built once"))());
+            timed(reps, f)
+        })
+    }
+
+    /// Drops the case's inputs; its times stay.
+    fn release(&mut self) {
+        self.run = Box::new(|_| Duration::ZERO);
+    }
+
     /// A case whose unit is `n` runs of `f` in a loop of its own (its
     /// comparison's `ops_per_unit` is then `n`), for operations of a few ns:
     /// `f` inlines into that loop as into criterion's, where a call per run
@@ -172,17 +189,21 @@ impl Comparison<'_> {
     }
 }
 
-/// Calibrates every case, then runs the rounds: in each, every comparison
-/// in turn.
+/// One comparison after another: calibrates its cases (building lazy
+/// inputs), runs all its rounds, then drops its inputs, so a comparison's
+/// 80 MB vectors do not sit in memory (and in the way of the next one's
+/// placement, huge pages included) while others run. Ratios are paired
+/// within a comparison, so nothing is lost by not interleaving across them.
 pub fn run(comparisons: &mut [Comparison<'_>], plan: Plan) {
     for c in comparisons.iter_mut() {
         for case in &mut c.cases {
             case.calibrate(plan.burst, plan.smoke);
         }
-    }
-    for r in 0..plan.rounds {
-        for c in comparisons.iter_mut() {
+        for r in 0..plan.rounds {
             c.round(r, plan.bursts);
+        }
+        for case in &mut c.cases {
+            case.release();
         }
     }
 }
