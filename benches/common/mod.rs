@@ -239,14 +239,18 @@ pub fn size_name(n: usize) -> String {
 /// `PagedCowVec`) and the final free are timed, the same for every type.
 pub fn push<V: Vector>(g: &mut Group<'_>, n: usize) {
     g.bench_with_input(BenchmarkId::new(V::NAME, size_name(n)), &n, |b, &n| {
-        b.iter(|| {
-            let mut v = V::new();
-            for i in 0..black_box(n) as u64 {
-                v.push(i);
-            }
-            black_box(&v);
-        });
+        b.iter(|| push_unit::<V>(n));
     });
+}
+
+/// One unit of [`push`] (benches/targets.rs times the same).
+#[inline(always)]
+pub fn push_unit<V: Vector>(n: usize) {
+    let mut v = V::new();
+    for i in 0..black_box(n) as u64 {
+        v.push(i);
+    }
+    black_box(&v);
 }
 
 /// Clone an `n`-element vector and drop the clone: O(n) for `Vec` (a copy
@@ -315,15 +319,19 @@ pub fn get_random<V: Vector>(g: &mut Group<'_>, n: usize) {
     let v = V::from_slice(&data(n));
     let idx = random_indices(GETS, n, 0x6e75);
     g.bench_with_input(BenchmarkId::new(V::NAME, size_name(n)), &v, |b, v| {
-        b.iter(|| {
-            let v = black_box(v);
-            let mut acc = 0u64;
-            for &i in black_box(&idx) {
-                acc = acc.wrapping_add(v.read(i));
-            }
-            acc
-        });
+        b.iter(|| random_reads(v, &idx));
     });
+}
+
+/// One unit of [`get_random`]: reads at `idx`, summed.
+#[inline(always)]
+pub fn random_reads<V: Vector>(v: &V, idx: &[usize]) -> u64 {
+    let v = black_box(v);
+    let mut acc = 0u64;
+    for &i in black_box(idx) {
+        acc = acc.wrapping_add(v.read(i));
+    }
+    acc
 }
 
 /// Build an `n`-element vector from slices of `chunk` elements, starting
@@ -374,17 +382,19 @@ pub fn snapshot<V: Vector>(g: &mut Group<'_>, n: usize, write: bool, param: &str
     let idx = random_indices(READS, n, 0x5eed);
     let at = n / 3;
     g.bench_function(BenchmarkId::new(V::NAME, param), |b| {
-        b.iter(|| {
-            let snap = black_box(&live).clone();
-            let mut acc = 0u64;
-            for &i in black_box(&idx) {
-                acc = acc.wrapping_add(snap.read(i));
-            }
-            if write {
-                live.write(black_box(at), acc);
-            }
-            drop(black_box(snap));
-            acc
-        });
+        b.iter(|| snapshot_unit(&mut live, &idx, at, write));
     });
+}
+
+/// One unit of [`snapshot`]: snapshot `live`, read it at `idx`, and, if
+/// `write`, write `live` at `at` while the snapshot lives.
+#[inline(always)]
+pub fn snapshot_unit<V: Vector>(live: &mut V, idx: &[usize], at: usize, write: bool) -> u64 {
+    let snap = black_box(&*live).clone();
+    let acc = random_reads(&snap, idx);
+    if write {
+        live.write(black_box(at), acc);
+    }
+    drop(black_box(snap));
+    acc
 }
