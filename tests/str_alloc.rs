@@ -354,9 +354,15 @@ fn a_cow_str_keyed_page_copy_allocates_nothing_per_key() {
         assert_eq!(c.reallocs, 0);
     }
     for (i, c) in string_counts.iter().enumerate() {
-        // One String clone per key in the copied page, on top of that.
-        assert!(c.allocs > 50, "String keys, write {i}: {c:?}");
+        // One String clone per key in the copied page, on top of that. How
+        // many keys a page holds depends on the hash seed (45 to 110 seen
+        // over runs: pages split at 7/8 full, unevenly), so each write is
+        // only held to "many", and the median to a half-full page.
+        assert!(c.allocs >= 20, "String keys, write {i}: {c:?}");
     }
+    let mut sorted = allocs(&string_counts);
+    sorted.sort_unstable();
+    assert!(sorted[sorted.len() / 2] > 50, "String keys: {sorted:?}");
     // Reads of the snapshots and writes after the copy allocate nothing.
     let snap = cow.clone();
     let k = key(7);
