@@ -867,7 +867,8 @@ fn constant_hasher_works() {
 
 #[test]
 fn top_bits_only_hasher_works() {
-    works_with::<Top8>(BIG);
+    // 120 under Miri, as the other hostile hashers (240 took 24 s).
+    works_with::<Top8>(if cfg!(miri) { 120 } else { BIG });
 }
 
 #[test]
@@ -985,7 +986,9 @@ fn sorted_refs<'a>(it: impl Iterator<Item = &'a u64>) -> Vec<u64> {
 
 #[test]
 fn set_operations_match_hashset() {
-    let n = if cfg!(miri) { 100 } else { 3000 };
+    // Under Miri 40 (100 took 42 s per aliasing model: the five pairs build
+    // ten sets and compare six operations each).
+    let n = if cfg!(miri) { 40 } else { 3000 };
     type Pred = fn(u64) -> bool;
     let pairs: [(Pred, Pred); 5] = [
         (|i| i % 2 == 0, |i| i % 3 == 0),

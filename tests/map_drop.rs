@@ -567,7 +567,10 @@ fn panicking_copies(ns: impl Iterator<Item = usize> + Clone) {
 fn panicking_clone_during_a_page_copy() {
     // A page of TKey -> Dummy holds a few dozen entries: two clones each.
     if cfg!(miri) {
-        panicking_copies([2, 77].into_iter());
+        // One late panic (20 s per case per aliasing model); the early ones
+        // run natively, and the fuzz target's injected clone panics hit
+        // page copies at every position.
+        panicking_copies([77].into_iter());
     } else {
         panicking_copies(1..=130);
     }
