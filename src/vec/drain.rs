@@ -174,15 +174,9 @@ impl<T: Clone> Iterator for Drain<'_, T> {
         }
         // SAFETY: `start < end`: an initialized slot of the source buffer.
         let p = unsafe { self.src_ptr().add(self.start) };
-        let item = if self.src.is_none() {
-            // SAFETY: the iterator owns it; moving `start` past it right
-            // after makes this its only move.
-            unsafe { p.read() }
-        } else {
-            // SAFETY: the old buffer keeps it; we clone it. A panicking
-            // clone leaves `start` where it was.
-            unsafe { (*p).clone() }
-        };
+        // SAFETY: initialized; in place the iterator owns it and moves
+        // `start` past it right after; copied, the old buffer keeps it.
+        let item = unsafe { raw::take_or_clone(p, self.src.is_none()) };
         self.start += 1;
         Some(item)
     }
@@ -202,14 +196,9 @@ impl<T: Clone> DoubleEndedIterator for Drain<'_, T> {
         }
         // SAFETY: `start < end`: slot `end - 1` is initialized.
         let p = unsafe { self.src_ptr().add(self.end - 1) };
-        let item = if self.src.is_none() {
-            // SAFETY: owned; lowering `end` right after makes this its only
-            // move.
-            unsafe { p.read() }
-        } else {
-            // SAFETY: the old buffer keeps it; we clone it.
-            unsafe { (*p).clone() }
-        };
+        // SAFETY: initialized; in place the iterator owns it and lowers
+        // `end` right after; copied, the old buffer keeps it.
+        let item = unsafe { raw::take_or_clone(p, self.src.is_none()) };
         self.end -= 1;
         Some(item)
     }

@@ -143,15 +143,9 @@ impl<T: Clone> Iterator for IntoIter<T> {
         }
         // SAFETY: `start < end`, so slot `start` is initialized.
         let p = unsafe { self.vec.ptr.as_ptr().add(self.start) };
-        let item = if self.owned {
-            // SAFETY: owned: the element belongs to the iterator; advancing
-            // `start` right after makes this its only move.
-            unsafe { p.read() }
-        } else {
-            // SAFETY: shared: the element stays in the buffer; we clone it.
-            // A panicking clone leaves `start` where it was.
-            unsafe { (*p).clone() }
-        };
+        // SAFETY: initialized; owned, it belongs to the iterator, which
+        // advances `start` right after; shared, the buffer keeps it.
+        let item = unsafe { raw::take_or_clone(p, self.owned) };
         self.start += 1;
         Some(item)
     }
@@ -171,14 +165,9 @@ impl<T: Clone> DoubleEndedIterator for IntoIter<T> {
         }
         // SAFETY: `start < end`, so slot `end - 1` is initialized.
         let p = unsafe { self.vec.ptr.as_ptr().add(self.end - 1) };
-        let item = if self.owned {
-            // SAFETY: owned; lowering `end` right after makes this its only
-            // move.
-            unsafe { p.read() }
-        } else {
-            // SAFETY: shared: clone, leaving the element in place.
-            unsafe { (*p).clone() }
-        };
+        // SAFETY: initialized; owned, it belongs to the iterator, which
+        // lowers `end` right after; shared, the buffer keeps it.
+        let item = unsafe { raw::take_or_clone(p, self.owned) };
         self.end -= 1;
         Some(item)
     }

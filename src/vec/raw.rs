@@ -77,8 +77,21 @@ impl<T> CowVec<T> {
         if base.is_null() {
             handle_alloc_error(layout);
         }
-        // SAFETY: `base` is a fresh allocation of `layout`, which starts with
-        // room for a `Header`, aligned for it.
+        // SAFETY: a fresh, non-null allocation of `Self::layout(cap)`.
+        unsafe { Self::from_fresh(base, cap) }
+    }
+
+    /// An empty handle to a fresh buffer: writes its header (count 1, `cap`)
+    /// and points past it.
+    ///
+    /// # Safety
+    ///
+    /// `base` is a non-null allocation of `Self::layout(cap)`, not used
+    /// elsewhere.
+    #[inline]
+    unsafe fn from_fresh(base: *mut u8, cap: usize) -> CowVec<T> {
+        // SAFETY: `base` is a fresh allocation of the layout, which starts
+        // with room for a `Header`, aligned for it.
         unsafe {
             base.cast::<Header>().write(Header {
                 count: RefCount::one(),
@@ -388,22 +401,9 @@ impl<T> CowVec<T> {
                     None => continue,
                 }
             }
-            // SAFETY: as in `allocate`: a fresh allocation of `layout`,
-            // which starts with room for a `Header`, aligned for it.
-            unsafe {
-                base.cast::<Header>().write(Header {
-                    count: RefCount::one(),
-                    cap,
-                })
-            };
-            // SAFETY: as in `allocate`: `OFFSET` is where the element array
-            // starts, within the allocation, so the result is not null.
-            let ptr = unsafe { NonNull::new_unchecked(base.add(Self::OFFSET).cast::<T>()) };
-            return Ok(CowVec {
-                ptr,
-                len: 0,
-                _owns: PhantomData,
-            });
+            // SAFETY: a fresh, non-null allocation of `try_layout(cap)`,
+            // which is `layout(cap)`.
+            return Ok(unsafe { Self::from_fresh(base, cap) });
         }
         // The allocator refused us three times and granted the same layout
         // to the probe each time: report the failure with the one kind std
@@ -453,5 +453,25 @@ impl<T> CowVec<T> {
         self.len
             .checked_add(additional)
             .ok_or_else(capacity_overflow_error)
+    }
+}
+
+/// The element at `p`, moved out when `owned`, cloned otherwise: the one
+/// step of the owned iterators (`IntoIter`, `Drain`, `Splice`), which move
+/// out of a buffer they own and clone out of a shared one.
+///
+/// # Safety
+///
+/// `p` points to an initialized `T`. When `owned`, the caller owns that
+/// element and moves its cursor past it right after, so this is its only
+/// move; otherwise the buffer keeps it (a panicking clone changes nothing).
+#[inline]
+pub(super) unsafe fn take_or_clone<T: Clone>(p: *const T, owned: bool) -> T {
+    if owned {
+        // SAFETY: initialized and ours to move (contract above).
+        unsafe { p.read() }
+    } else {
+        // SAFETY: initialized and alive while the buffer is (contract above).
+        unsafe { (*p).clone() }
     }
 }
