@@ -557,12 +557,21 @@ impl Run {
                     self.snapshot_of(o.clone(), other.clone());
                 }
                 let n = other.len();
-                let takes = len == 0 && (self.v.capacity() < n || !self.v.is_unique());
+                // Read after `snapshot_of`: keeping `o` may have evicted the
+                // oldest snapshot, and with it the last other handle to our
+                // buffer, so `self` can be unique here though it was shared
+                // when the step began.
+                let self_shared = !self.v.is_unique();
+                let takes = len == 0 && (self.v.capacity() < n || self_shared);
                 self.v.append(&mut o);
                 assert!(o.is_empty(), "append leaves other empty");
                 self.model.extend_from_slice(other);
                 let inherent = if other_shared && !takes { n } else { 0 };
-                let own = if n == 0 || takes { 0 } else { len };
+                let own = if n == 0 || takes || !self_shared {
+                    0
+                } else {
+                    len
+                };
                 (inherent, Some(own))
             }
             Op::SplitOff { at, keep_tail } => {
@@ -879,5 +888,38 @@ fn every_operation_on_unique_and_shared_buffers() {
         ops.extend([Op::Push(8), Op::Push(9), Op::Snapshot, op.clone()]);
         ops.extend([Op::Restore(usize::MAX), op.clone(), Op::DropSnapshot(0)]);
     }
+    assert!(prop_matches_vec(ops));
+}
+
+/// Found by CI: keeping a shared `other` as a snapshot evicts the oldest
+/// one, the only other handle to the restored buffer, so `append` finds
+/// `self` unique and copies nothing of its own.
+#[test]
+fn append_after_the_restored_snapshot_is_evicted() {
+    let ops = vec![
+        Op::Append {
+            other: vec![4, 13, 4, 12, 9],
+            other_shared: true,
+        },
+        Op::Append {
+            other: vec![0, 12],
+            other_shared: true,
+        },
+        Op::Append {
+            other: vec![15],
+            other_shared: true,
+        },
+        Op::Append {
+            other: vec![],
+            other_shared: true,
+        },
+        Op::Snapshot,
+        Op::Snapshot,
+        Op::Restore(0),
+        Op::Append {
+            other: vec![2, 8, 2],
+            other_shared: true,
+        },
+    ];
     assert!(prop_matches_vec(ops));
 }
