@@ -59,6 +59,8 @@ const PAGED: &str = "arcow::PagedCowVec";
 const VEC: &str = "Vec";
 const ECO: &str = "ecow::EcoVec";
 const IMBL: &str = "imbl::Vector";
+/// This bench's own contender: [`get_random_floor`].
+const FLOOR: &str = "two-level Vec (floor)";
 const CELL: &str = "arcow::CowCell";
 const SWAP: &str = "arc_swap::ArcSwap";
 const COW_STR: &str = "arcow::CowStr";
@@ -236,6 +238,15 @@ const TARGETS: &[Target] = &[
         PAGED,
         VEC,
         2.0,
+    ),
+    ratio(
+        "paged get <= 1.15x a bare two-level tree",
+        "paged",
+        "get_random",
+        "1M",
+        PAGED,
+        FLOOR,
+        1.15,
     ),
     ratio(
         "paged push <= 1.5x Vec",
@@ -471,6 +482,58 @@ fn get_random<V: Vector + 'static>(n: usize) -> Case<'static> {
     })
 }
 
+/// The floor of a two-level page tree: `PagedCowVec`'s shape for 1M `u64`
+/// (pages of 512, nodes of 64 pages) as plain nested `Vec`s, read as the
+/// crate reads, with one bounds check against the length and none per
+/// level, but with no height to tell apart and no tail page. A page tree
+/// with ~4 KiB pages and nodes small enough for the contract's bound on a
+/// first write (8 KiB) is at least this deep at 1M `u64`, so
+/// `PagedCowVec / this` is what the implementation costs and
+/// `this / Vec` what the structure costs.
+fn get_random_floor(n: usize) -> Case<'static> {
+    struct TwoLevel {
+        len: usize,
+        nodes: Vec<Vec<Vec<u64>>>,
+    }
+    impl TwoLevel {
+        #[inline(always)]
+        fn read(&self, i: usize) -> u64 {
+            assert!(i < self.len, "index out of bounds");
+            // SAFETY: built below with every node but the last holding 64
+            // full pages of 512 and the last holding the rest, so `i < len`
+            // puts node `i >> 15`, page `(i >> 9) & 63` and slot `i & 511`
+            // in range.
+            unsafe {
+                *self
+                    .nodes
+                    .get_unchecked(i >> 15)
+                    .get_unchecked((i >> 9) & 63)
+                    .get_unchecked(i & 511)
+            }
+        }
+    }
+    Case::lazy(FLOOR, move || {
+        let all = data(n);
+        let mut nodes: Vec<Vec<Vec<u64>>> = Vec::new();
+        for (p, page) in all.chunks(512).enumerate() {
+            if p % 64 == 0 {
+                nodes.push(Vec::with_capacity(64));
+            }
+            nodes.last_mut().expect("pushed").push(page.to_vec());
+        }
+        let v = TwoLevel { len: n, nodes };
+        let idx = random_indices(1_000, n, 0x6e75);
+        move || {
+            let v = black_box(&v);
+            let mut acc = 0u64;
+            for &i in black_box(&idx[..]) {
+                acc = acc.wrapping_add(v.read(i));
+            }
+            black_box(acc);
+        }
+    })
+}
+
 /// The snapshot scenario of benches/common: snapshot the live vector, 10k
 /// random reads on the snapshot, (one write to the live vector), drop the
 /// snapshot.
@@ -573,6 +636,7 @@ fn vec_comparisons(s: &Sizes) -> Vec<Comparison<'static>> {
             vec![
                 get_random::<PagedCowVec<u64>>(s.big),
                 get_random::<Vec<u64>>(s.big),
+                get_random_floor(s.big),
             ],
         ),
         cmp(

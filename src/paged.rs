@@ -538,12 +538,42 @@ impl<T> PagedCowVec<T> {
     /// The element at tree index `index`: a shift, a mask and a load per
     /// level, with no bounds checks.
     ///
+    /// Heights 1 to 3 (up to 134M `u64`) are tested one by one, inline;
+    /// taller trees go out of line. Three tests is a compare chain that
+    /// LLVM hoists out of a caller's loop (the tree's height does not
+    /// change while `&self` is borrowed), so a loop of reads runs one walk
+    /// with no dispatch at all. Matching all seven heights here compiled
+    /// to a jump table, an indirect jump on every read that was never
+    /// hoisted: 1k random reads of 1M `u64` took 1.45x the bare two-level
+    /// walk of benches/targets.rs, and take 1.14x with this.
+    ///
     /// # Safety
     ///
     /// `index < tree_len`.
     #[inline(always)]
     unsafe fn tree_get(&self, index: usize) -> &T {
         debug_assert!(index < self.tree_len);
+        // In each arm the root holds elements `[0, tree_len)` (the `Tree`
+        // invariant) and `index < tree_len` (precondition).
+        match &self.tree {
+            // SAFETY: so the root holds `index`.
+            Tree::L2(n) => unsafe { Node::get(n, index) },
+            // SAFETY: so the root holds `index`.
+            Tree::L1(n) => unsafe { Node::get(n, index) },
+            // SAFETY: so the root holds `index`.
+            Tree::L3(n) => unsafe { Node::get(n, index) },
+            // SAFETY: `index < tree_len`, its precondition.
+            _ => unsafe { self.tree_get_tall(index) },
+        }
+    }
+
+    /// [`tree_get`](Self::tree_get) for any height, out of line.
+    ///
+    /// # Safety
+    ///
+    /// `index < tree_len`.
+    #[inline(never)]
+    unsafe fn tree_get_tall(&self, index: usize) -> &T {
         // SAFETY: the root holds elements `[0, tree_len)` (the `Tree`
         // invariant), and `index < tree_len` (precondition).
         with_root!(&self.tree, n => unsafe { Node::get(n, index) }, Empty => unreachable!("index < tree_len"))

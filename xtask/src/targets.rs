@@ -266,6 +266,8 @@ const PAGED: &str = "arcow::PagedCowVec";
 const VEC: &str = "Vec";
 const ECO: &str = "ecow::EcoVec";
 const IMBL: &str = "imbl::Vector";
+/// benches/targets.rs's bare two-level `Vec` tree, for `get_random`.
+const FLOOR: &str = "two-level Vec (floor)";
 const CELL: &str = "arcow::CowCell";
 const SWAP: &str = "arc_swap::ArcSwap";
 const RWLOCK: &str = "std::RwLock";
@@ -374,6 +376,16 @@ pub const TARGETS: &[Target] = &[
         PAGED,
         VEC,
         AtMost(2.0),
+    ),
+    time(
+        "`PagedCowVec` random `get` within 1.15x of a bare two-level tree of the same \
+         shape (the structure's floor; measured by benches/targets.rs only)",
+        "paged",
+        "get_random",
+        "1M",
+        PAGED,
+        FLOOR,
+        AtMost(1.15),
     ),
     time(
         "`PagedCowVec` push within 1.5x of `Vec`",
