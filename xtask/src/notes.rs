@@ -258,21 +258,25 @@ benches/vec.rs; each bench's results are kept apart (criterion baselines
             about: "1,000 indexed reads at fixed-seed random indices of a 1M-element vector, summed",
             notes: r#"A `get` in the tree is a chain of dependent loads: at 1M elements two inner
 levels, so three loads (root entry, inner entry, element; four at 10M) against
-`Vec`'s one. Each height is its own type, so the walk is one `match` on the
-height, then a shift, a mask and a load per level, with no tag and (under the
-tree's shape invariant) no bounds checks; see docs/design.md. The misses of
-one `get` cannot overlap, so cold caches make the chain dearer still. A
-hand-written two-level `Vec<Vec<Vec<u64>>>` walk with no checks at all
-measured 1.75 to 1.85x of `Vec` on these machines: the floor for two extra
-dependent loads. Interleaved with it (minimum of 3,000 rounds), the real
-`get` measured 2.2x to 2.5x: the rest is the `match` on the height and the
-length check that tells the tree from the tail. Before the typed heights
-(a tagged `enum Node`, 24-byte children, bounds checks) it was 3.4x.
-Shortening the chain means wider nodes, and copying a node
-on a first write costs one refcount increment per child: a 4,096-wide root
-would save a level up to 2M elements but add 4,096 scattered atomic
-increments to every first write, trading away the win this type exists
-for."#,
+`Vec`'s one. Each height is its own type, so the walk is a shift, a mask and
+a load per level, with no tag and (under the tree's shape invariant) no
+bounds checks; see docs/design.md. The height is told apart by three
+compares (heights 2, 1, 3; taller trees out of line), which LLVM hoists
+out of a loop of reads. A `match` over all seven heights compiled to a
+jump table, an indirect jump on every read that was never hoisted: that
+cost 1.45x the bare tree below, now 1.13 to 1.16x (2.9 to 3.2x `Vec`
+before, 2.27x after, filtered runs of benches/targets.rs).
+`benches/targets.rs` runs a third contender, `two-level Vec (floor)`:
+the same shape as plain nested `Vec`s read unchecked below one length
+check, with no height and no tail. On this machine it reads at 1.96 to
+2.05x `Vec`, so the 2x bar is the structure's own cost, and the target
+row against the floor is the one the implementation answers for.
+Shortening the chain means wider nodes, and copying a node on a first
+write costs one refcount increment per child: a 4,096-wide root would save
+a level up to 2M elements but add 4,096 scattered atomic increments to
+every first write (and break the 8 KiB bound per first write), trading
+away the win this type exists for. 16 KiB pages would not remove a level
+at 1M either (489 pages, still two levels of 64)."#,
         },
         Group {
             name: "push",
@@ -284,7 +288,18 @@ tree: a new page allocation and a walk down the tree's right edge, about 195
 times per 100k elements. Interleaved by hand at commit 6f5bf44 (minimum of
 300 rounds of each type in turn), `PagedCowVec` took 1.42x to 1.45x of
 `Vec` and `CowVec` 1.11x to 1.12x; criterion's medians, which include the
-rounds where a page allocation faults in fresh memory, put it higher."#,
+rounds where a page allocation faults in fresh memory, put it higher.
+The faults are glibc's doing: freeing the last of a vector's 4 KiB pages
+leaves a free heap top past glibc's trim threshold (128 KiB until the
+process frees one mmapped block), so glibc gives it back to the kernel and
+the next build faults every page in again. A process that only builds and
+drops 100k-element `PagedCowVec`s measured 5.2x `Vec` under `perf stat`
+(167 page faults per build against `Vec`'s none) and 1.22x with
+`GLIBC_TUNABLES=glibc.malloc.trim_threshold=1000000000`, where 92% of the
+time is the push itself. In the benches' processes earlier frees of big
+blocks have already raised the threshold, and the interleaved runs move
+between 1.2x and 1.9x from run to run. A pool of freed pages (per thread)
+would remove the faults for every allocator; not built yet."#,
         },
         Group {
             name: "clone",
