@@ -763,6 +763,16 @@ impl<T: Clone> PagedCowVec<T> {
     /// ```
     #[inline]
     pub fn push(&mut self, value: T) {
+        if let Err(value) = self.tail.push_within(Self::PAGE_ELEMS, value) {
+            self.push_slow(value);
+        }
+    }
+
+    /// `push` when the tail is full, shared, or not allocated yet.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn push_slow(&mut self, value: T) {
         if self.tail.len() == Self::PAGE_ELEMS {
             self.start_page();
         }

@@ -314,6 +314,29 @@ impl<T: Clone> CowVec<T> {
         (self.ptr, self.len) = Self::push_slow(ptr, len, value);
     }
 
+    /// `push`'s fast path for a caller with its own bound on the length
+    /// (`PagedCowVec`'s tail stops at a page): writes `value` in place if
+    /// the buffer is unique and `len < min(cap, limit)`, else hands it
+    /// back. The bound and the capacity are one compare, against their
+    /// minimum (a `cmov`), so a caller's push loop has four branches per
+    /// element where checking the bound and then calling `push` made five
+    /// (`PagedCowVec` push of 100k u64, interleaved: 1.85-1.95x `Vec` ->
+    /// 1.40-1.47x).
+    #[inline]
+    pub(crate) fn push_within(&mut self, limit: usize, value: T) -> Result<(), T> {
+        let (ptr, len) = (self.ptr, self.len);
+        if let Some(h) = self.header() {
+            if len < h.cap.min(limit) && h.count.is_unique() {
+                // SAFETY: as in `push`: a unique buffer with room, slot
+                // `len` in bounds and uninitialized.
+                unsafe { ptr.as_ptr().add(len).write(value) };
+                self.len = len + 1;
+                return Ok(());
+            }
+        }
+        Err(value)
+    }
+
     /// `copy_to_unique(len)` on a handle given by its words: returns the
     /// new buffer's pointer, which the caller stores without dropping the
     /// old handle (the copy let it go). Out of line, and never through

@@ -306,11 +306,15 @@ where glibc trims, keeps up to 1 MiB per thread that the program freed,
 and adds per-thread state under `no_std`, loom and Miri, to do what
 `M_TRIM_THRESHOLD` or another allocator (jemalloc, mimalloc) does for the
 whole program. In the benches' steady state the push loop itself is the
-rest: the tail's words live in memory because the vector's other fields
-are lent to the out-of-line page start, so each push reloads the tail's
-pointer and stores its length around `CowVec::push`'s Acquire load
-(passing the tail to the page start by value did not change that:
-unwinding still needs the whole vector in memory)."#,
+rest. It had five branches per element (the page bound, then
+`CowVec::push`'s buffer, capacity and uniqueness checks, and the loop)
+against `Vec`'s two, and ran at the rate the core retires branches; `push`
+now checks the page and the capacity as one compare against their minimum
+(a `cmov`), and 100k pushes went from 1.85-1.95x `Vec` to 1.40-1.47x in
+interleaved runs. The tail's words still live in memory (the vector's
+other fields are lent to the out-of-line page start), so each push
+reloads the tail's pointer; passing the tail to the page start by value
+did not change that: unwinding needs the whole vector in memory."#,
         },
         Group {
             name: "clone",
