@@ -476,6 +476,62 @@ fn iterators_see_every_entry_once() {
     assert_eq!(v.clone().count(), m.len() - 1);
 }
 
+/// A full read of a big map switches to the pages' address order after a
+/// 64th of them (16Ki entries and up; 256 under Miri): `next` and
+/// `fold` must still give one order, however they are mixed, as must a
+/// clone taken on either side of the switch.
+/// Panics with the first place two orders differ (not with 60k keys).
+fn assert_same_order(a: &[u64], b: &[u64], what: &str) {
+    let at = a.iter().zip(b).position(|(x, y)| x != y);
+    assert!(
+        at.is_none() && a.len() == b.len(),
+        "{what}: first difference at {at:?}, lengths {} and {}",
+        a.len(),
+        b.len()
+    );
+}
+
+#[test]
+fn next_and_fold_visit_big_maps_in_one_order() {
+    let n: u64 = if cfg!(miri) { 400 } else { 60_000 };
+    let m: CowMap<u64, u64> = (0..n).map(|i| (i, i)).collect();
+    let by_next: Vec<u64> = {
+        let mut v = Vec::new();
+        for k in m.keys() {
+            // (a `for` loop calls `next`)
+            v.push(*k);
+        }
+        v
+    };
+    let mut by_fold = Vec::new();
+    m.keys().for_each(|k| by_fold.push(*k));
+    assert_same_order(&by_next, &by_fold, "next and fold");
+    let mut sorted = by_next.clone();
+    sorted.sort_unstable();
+    assert!(sorted.iter().copied().eq(0..n), "every key once");
+    // `next` for a while (before, at and past the switch), then `fold`;
+    // a clone at that point folds the same rest.
+    let steps = if cfg!(miri) {
+        vec![1, 150, 300]
+    } else {
+        vec![1, 500, 2_000, 5_000, 30_000]
+    };
+    for k in steps {
+        let mut it = m.keys();
+        let mut seen: Vec<u64> = it.by_ref().take(k).copied().collect();
+        let copy = it.clone();
+        it.for_each(|k| seen.push(*k));
+        assert_same_order(&seen, &by_next, &format!("{k} by next, the rest by fold"));
+        let rest: Vec<u64> = copy.copied().collect();
+        assert_same_order(&rest, &by_next[k..], &format!("a clone after {k}"));
+    }
+    // The entries' own order agrees with keys() and values().
+    let pairs: Vec<(u64, u64)> = m.iter().map(|(k, v)| (*k, *v)).collect();
+    assert!(pairs.iter().map(|p| p.0).eq(by_next.iter().copied()));
+    let values: Vec<u64> = m.values().copied().collect();
+    assert!(pairs.iter().map(|p| p.1).eq(values));
+}
+
 #[test]
 fn iter_mut_and_values_mut() {
     let mut m: CowMap<u64, u64> = (0..BIG).map(|i| (i, i)).collect();

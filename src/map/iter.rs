@@ -8,75 +8,56 @@ use core::iter::FusedIterator;
 use core::marker::PhantomData;
 
 use super::dir::{take_pages, Mode, Read, Table, Walk, Write};
-use super::group::{BitMask, WIDTH};
-use super::page::RawPage;
+use super::page::{capacity, RawPage, Slots};
 
-/// The full slots of one page, a chunk at a time, in slot order, which is
-/// memory order: each chunk's tags, then its slots, then the next chunk.
-///
-/// Invariant: `chunk < chunks`; `bits` are the full slots of that chunk not
-/// yet yielded; the page is live while the iterator is used.
-struct Cursor<K, V> {
-    page: RawPage<K, V>,
-    chunk: usize,
-    chunks: usize,
-    bits: BitMask,
-}
+/// Entries from which a reading iterator visits most pages in address
+/// order (below it the pages are few and likely cached, and the list of
+/// them would cost more than it saves). Lower under Miri, so that the
+/// tests' small maps take that path too.
+const SORTED_MIN: usize = if cfg!(miri) { 256 } else { 16 * 1024 };
 
-impl<K, V> Clone for Cursor<K, V> {
-    fn clone(&self) -> Self {
-        Cursor { ..*self }
-    }
-}
-
-impl<K, V> Cursor<K, V> {
-    /// # Safety: the page is live while the cursor is used.
-    unsafe fn new(page: RawPage<K, V>) -> Self {
-        // SAFETY: live (the caller); a page has at least one chunk.
-        unsafe {
-            Cursor {
-                page,
-                chunk: 0,
-                chunks: (page.mask() + 1) / WIDTH,
-                bits: page.full_in_chunk(0),
-            }
-        }
-    }
-
-    /// The next full slot's index.
-    #[inline]
-    fn next(&mut self) -> Option<usize> {
-        loop {
-            if let Some(b) = self.bits.next() {
-                return Some(self.chunk * WIDTH + b);
-            }
-            self.chunk += 1;
-            if self.chunk == self.chunks {
-                self.chunk -= 1; // stay on the last chunk: fused
-                return None;
-            }
-            // SAFETY: the invariant: a live page, `chunk < chunks`.
-            self.bits = unsafe { self.page.full_in_chunk(self.chunk) };
-        }
-    }
-}
-
-/// Pages a reading `fold` keeps prefetched ahead of the one it scans.
-const FOLD_AHEAD: usize = 2;
+/// The pages a reading iterator of a big map visits in the walk's order
+/// before it switches to address order: at least this many, and at least
+/// a 64th of the map's (see `Raw`).
+const WALK_FIRST: usize = if cfg!(miri) { 2 } else { 16 };
 
 /// Pages from a walk, then their full slots.
 ///
-/// A reading walk runs one page ahead of the cursor and prefetches that
-/// page whole while the cursor scans the current one: pages are separate
-/// allocations in no particular order, so the hardware prefetcher cannot
-/// guess the next one, and without this every page starts with a round of
-/// cache misses.
+/// The walk visits pages in the hash's order, which says nothing of where
+/// they are in memory, so a scan of a big map jumps between 4 KiB blocks
+/// and the hardware prefetcher, which follows streams of lines, cannot
+/// help: 1M entries iterated at 3.3-4.2x `HashMap`'s time per entry, the
+/// next page prefetched or not. A reading iterator of a big map therefore
+/// visits its first pages in walk order and then takes the rest of the
+/// walk into a list, sorts it by address and visits the pages in that
+/// order, each page's stored hashes included (`touch_hashes`): where the
+/// allocator placed pages next to each other (after a build by inserts,
+/// nearly all of them) the scan is then one forward stream, 1.2-1.3x
+/// `HashMap`'s time (docs/design.md). The switch is decided by pages
+/// visited, the same way for `next` and `fold`, so both visit entries in
+/// the same order. It comes after a 64th of the pages: listing and sorting
+/// the rest costs about 18 ns a page and reading a page in walk order
+/// about 900 (1M `u64` entries), so an iteration stopped early pays for
+/// the list at most about twice what it read, and a full one reads 98% of
+/// its pages in address order (after a 16th instead of a 64th: 1.6x
+/// instead of 1.3x `HashMap`'s time). `Write` walks (`iter_mut`) keep the
+/// walk's order: they copy shared pages as they reach them.
 struct Raw<K, V> {
     walk: Walk,
-    cursor: Option<Cursor<K, V>>,
-    /// The next page of a reading walk, already prefetched.
-    ahead: Option<RawPage<K, V>>,
+    cursor: Option<Slots<K, V>>,
+    /// Entries not yet yielded by `next` (`fold` does not keep it).
     remaining: usize,
+    /// Pages taken from the walk so far.
+    walked: usize,
+    /// After this many pages from the walk, a reading iterator takes the
+    /// rest into `sorted` (`usize::MAX`: never).
+    sort_after: usize,
+    /// The pages left, in address order, and how many were handed out.
+    sorted: Option<(Vec<RawPage<K, V>>, usize)>,
+    /// A page taken from the walk that the list had no room for (its
+    /// allocation failed): handed out after the list, before the walk's
+    /// rest.
+    spill: Option<RawPage<K, V>>,
 }
 
 impl<K, V> Clone for Raw<K, V> {
@@ -84,13 +65,96 @@ impl<K, V> Clone for Raw<K, V> {
         Raw {
             walk: self.walk.clone(),
             cursor: self.cursor.clone(),
-            ahead: self.ahead,
             remaining: self.remaining,
+            walked: self.walked,
+            sort_after: self.sort_after,
+            sorted: self.sorted.clone(),
+            spill: self.spill,
         }
     }
 }
 
 impl<K, V> Raw<K, V> {
+    /// A walk's iterator over `len` entries; a reading one (`sorting`)
+    /// switches to address order for a big map.
+    fn new(walk: Walk, len: usize, sorting: bool) -> Self {
+        let sort_after = if sorting && len >= SORTED_MIN {
+            // Pages are at most `capacity(nominal)` full, so this
+            // underestimates the pages a little: the switch comes no later
+            // than a 64th of them.
+            let per_page = capacity(RawPage::<K, V>::NOMINAL_BUCKETS).max(1);
+            WALK_FIRST.max(len / per_page / 64)
+        } else {
+            usize::MAX
+        };
+        Raw {
+            walk,
+            cursor: None,
+            remaining: len,
+            walked: 0,
+            sort_after,
+            sorted: None,
+            spill: None,
+        }
+    }
+
+    /// The next page to visit.
+    ///
+    /// # Safety
+    ///
+    /// `M` is the walk's mode; the table is borrowed as that mode needs.
+    #[inline]
+    unsafe fn next_page<M: Mode<K, V>>(&mut self) -> Option<RawPage<K, V>> {
+        if let Some((pages, taken)) = &mut self.sorted {
+            if let Some(&page) = pages.get(*taken) {
+                *taken += 1;
+                return Some(page);
+            }
+            if let Some(page) = self.spill.take() {
+                return Some(page);
+            }
+        } else if M::LOOK_AHEAD && self.walked >= self.sort_after {
+            // SAFETY: the caller's promise on the mode and the borrow.
+            unsafe { self.sort_rest::<M>() };
+            // SAFETY: as above; `sorted` is set now, so this does not
+            // come back here.
+            return unsafe { self.next_page::<M>() };
+        }
+        // SAFETY: the caller's promise on the mode and the borrow.
+        let page = unsafe { self.walk.next::<K, V, M>() }?;
+        self.walked += 1;
+        Some(page)
+    }
+
+    /// Takes the rest of the walk into `sorted`, in address order. If the
+    /// list cannot grow (allocation refused), it keeps what it has and
+    /// leaves the page in hand in `spill` and the rest in the walk.
+    ///
+    /// # Safety
+    ///
+    /// As for `next_page`, with a reading mode: visiting pages has no
+    /// effect, so they may be visited in any order.
+    #[cold]
+    #[inline(never)]
+    unsafe fn sort_rest<M: Mode<K, V>>(&mut self) {
+        // The pages left, overestimated from the entries left: pages are
+        // mostly more than half full.
+        let per_page = (capacity(RawPage::<K, V>::NOMINAL_BUCKETS) / 2).max(1);
+        let mut pages: Vec<RawPage<K, V>> = Vec::new();
+        let _ = pages.try_reserve_exact(self.remaining / per_page + WALK_FIRST);
+        // SAFETY: the caller's promise on the mode and the borrow.
+        while let Some(page) = unsafe { self.walk.next::<K, V, M>() } {
+            self.walked += 1;
+            if pages.len() == pages.capacity() && pages.try_reserve(pages.len() + 1).is_err() {
+                self.spill = Some(page);
+                break;
+            }
+            pages.push(page);
+        }
+        pages.sort_unstable_by_key(|page| page.as_ptr().as_ptr().addr());
+        self.sorted = Some((pages, 0));
+    }
+
     /// The next full slot.
     ///
     /// # Safety
@@ -100,24 +164,29 @@ impl<K, V> Raw<K, V> {
     unsafe fn next<M: Mode<K, V>>(&mut self) -> Option<*mut (K, V)> {
         loop {
             if let Some(c) = &mut self.cursor {
-                if let Some(i) = c.next() {
+                if let Some((_, slot)) = c.next() {
                     self.remaining -= 1;
-                    // SAFETY: a full slot of a live page.
-                    return Some(unsafe { c.page.slot(i) });
+                    return Some(slot);
+                }
+                if self.sorted.is_some() {
+                    // SAFETY: pages from the walk are live while the
+                    // table is borrowed.
+                    unsafe { c.page().touch_hashes() };
                 }
             }
             // SAFETY: the caller's promise on the mode and the borrow.
-            let page = unsafe { self.walk.next::<K, V, M>() }?;
-            // SAFETY: pages from the walk are live while the table is.
-            self.cursor = Some(unsafe { Cursor::new(page) });
+            let page = unsafe { self.next_page::<M>() }?;
+            // SAFETY: pages from the walk are live while the table is, and
+            // written (a `Write` walk's, unique) only through the slots.
+            self.cursor = Some(unsafe { Slots::new(page) });
         }
     }
-}
 
-impl<K, V> Raw<K, V> {
-    /// Feeds every remaining full slot to `f`: the current page's rest,
-    /// then each page in a tight loop over its groups (what `sum`, `count`,
-    /// `for_each` and `collect` use; `next` keeps more state between calls).
+    /// Feeds every remaining full slot to `f`, in the order `next` would
+    /// (what `sum`, `count`, `for_each` and `collect` use): the current
+    /// page's rest, then each page in a tight loop over its chunks. In
+    /// walk order a reading fold prefetches the next page while it scans
+    /// one; in address order the hardware prefetcher does better alone.
     ///
     /// # Safety
     ///
@@ -130,43 +199,29 @@ impl<K, V> Raw<K, V> {
     ) -> B {
         let mut acc = init;
         if let Some(c) = &mut self.cursor {
-            while let Some(i) = c.next() {
-                // SAFETY: a full slot of a live page.
-                acc = f(acc, unsafe { c.page.slot(i) });
+            while let Some((_, slot)) = c.next() {
+                acc = f(acc, slot);
             }
         }
         // SAFETY: the caller's promise on the mode and the borrow; pages
-        // are live while the table is; every group start is below
-        // `buckets`, and the bits flag full slots.
+        // are live while the table is, and written (a `Write` walk's,
+        // unique) only through the slots handed to `f`.
         unsafe {
-            // Pages fetched from the walk and prefetched, `AHEAD` at most,
-            // consumed in order (a ring).
-            let mut ring: [Option<RawPage<K, V>>; FOLD_AHEAD] = [None; FOLD_AHEAD];
-            let mut head = 0;
-            ring[0] = match self.ahead.take() {
-                Some(page) => Some(page),
-                None => self.walk.next::<K, V, M>(),
-            };
-            let depth = if M::LOOK_AHEAD { FOLD_AHEAD } else { 1 };
-            for slot in ring.iter_mut().take(depth).skip(1) {
-                *slot = self.walk.next::<K, V, M>();
-                if let Some(p) = *slot {
+            if let (Some(c), Some(_)) = (&self.cursor, &self.sorted) {
+                c.page().touch_hashes();
+            }
+            let mut next = self.next_page::<M>();
+            while let Some(page) = next {
+                // One page ahead, so the switch to address order happens
+                // at the same page as in `next`.
+                next = self.next_page::<M>();
+                let in_order = self.sorted.is_some();
+                if let (true, false, Some(p)) = (M::LOOK_AHEAD, in_order, next) {
                     p.prefetch_all();
                 }
-            }
-            while let Some(page) = ring[head].take() {
-                let refill = self.walk.next::<K, V, M>();
-                if let Some(p) = refill {
-                    if M::LOOK_AHEAD {
-                        p.prefetch_all();
-                    }
-                }
-                ring[head] = refill;
-                head = (head + 1) % depth;
-                for c in 0..(page.mask() + 1) / WIDTH {
-                    for lane in page.full_in_chunk(c) {
-                        acc = f(acc, page.slot(c * WIDTH + lane));
-                    }
+                acc = page.fold_full(acc, &mut f);
+                if in_order {
+                    page.touch_hashes();
                 }
             }
         }
@@ -202,12 +257,7 @@ impl<'a, K, V> Iter<'a, K, V> {
         // borrowed for `'a`.
         let walk = unsafe { Walk::new(table.root_ptr_shared()) };
         Iter {
-            raw: Raw {
-                walk,
-                cursor: None,
-                ahead: None,
-                remaining: table.len(),
-            },
+            raw: Raw::new(walk, table.len(), true),
             _map: PhantomData,
         }
     }
@@ -347,12 +397,7 @@ impl<'a, K: Clone, V: Clone> IterMut<'a, K, V> {
         // SAFETY: `Write` walk over a table borrowed mutably for `'a`.
         let walk = unsafe { Walk::new(table.root_ptr()) };
         IterMut {
-            raw: Raw {
-                walk,
-                cursor: None,
-                ahead: None,
-                remaining,
-            },
+            raw: Raw::new(walk, remaining, false),
             _map: PhantomData,
         }
     }
@@ -437,7 +482,7 @@ pub struct IntoIter<K, V> {
     pages: Vec<RawPage<K, V>>,
     /// The page being read and whether its entries are moved out (the
     /// iterator held it alone) or cloned; the iterator owns one count.
-    current: Option<(Cursor<K, V>, bool)>,
+    current: Option<(Slots<K, V>, bool)>,
     remaining: usize,
 }
 
@@ -472,10 +517,11 @@ impl<K, V> IntoIter<K, V> {
             // entries moved out were erased as they went, so dropping it
             // drops only the rest; a cloning page's entries are all there.
             unsafe {
-                let last = cursor.page.count().release();
+                let page = cursor.page();
+                let last = page.count().release();
                 debug_assert!(last || !moving);
                 if last {
-                    cursor.page.drop_page();
+                    page.drop_page();
                 }
             }
         }
@@ -488,17 +534,16 @@ impl<K: Clone, V: Clone> Iterator for IntoIter<K, V> {
     fn next(&mut self) -> Option<(K, V)> {
         loop {
             if let Some((cursor, moving)) = &mut self.current {
-                if let Some(i) = cursor.next() {
+                if let Some((i, e)) = cursor.next() {
                     self.remaining -= 1;
                     // SAFETY: a full slot of a page we own a count of; when
                     // moving, the page is ours alone, and the slot is read
                     // out and erased at once (the cursor's bits for this
                     // group were loaded before, and it never comes back).
                     return Some(unsafe {
-                        let e = cursor.page.slot(i);
                         if *moving {
                             let entry = e.read();
-                            cursor.page.erase(i);
+                            cursor.page().erase(i);
                             entry
                         } else {
                             ((*e).0.clone(), (*e).1.clone())
@@ -512,7 +557,7 @@ impl<K: Clone, V: Clone> Iterator for IntoIter<K, V> {
             // holds it, so its entries are ours to move.
             unsafe {
                 let moving = page.count().is_unique();
-                self.current = Some((Cursor::new(page), moving));
+                self.current = Some((Slots::new(page), moving));
             }
         }
     }

@@ -87,6 +87,85 @@ fn home_chunk(hash: u64, chunk_mask: usize) -> usize {
     (hash >> 32) as usize & chunk_mask
 }
 
+/// The full slots of one page in slot order, which is memory order (each
+/// chunk's tags, then its slots, then the next chunk): what the map's
+/// iterators step through. It keeps a pointer to the current chunk, so a
+/// step is a bit scan and an add, as in hashbrown's `RawIter`.
+///
+/// Invariant: `chunk` is chunk `index / 16` of the page, `index < end =
+/// buckets`; `bits` are that chunk's full slots not yet yielded. The page
+/// is live while the cursor is used (its creator's promise).
+pub(super) struct Slots<K, V> {
+    page: RawPage<K, V>,
+    chunk: *mut u8,
+    index: usize,
+    end: usize,
+    bits: group::BitMask,
+}
+
+impl<K, V> Clone for Slots<K, V> {
+    fn clone(&self) -> Self {
+        Slots { ..*self }
+    }
+}
+
+impl<K, V> Slots<K, V> {
+    /// A cursor at the page's first slot.
+    ///
+    /// # Safety
+    ///
+    /// The page is live, and stays so, unwritten except through the
+    /// slots this yields, while the cursor is used.
+    #[inline]
+    pub(super) unsafe fn new(page: RawPage<K, V>) -> Self {
+        // SAFETY: live (the caller); a page has at least one chunk.
+        unsafe {
+            let chunk = page.chunk(0);
+            Slots {
+                page,
+                chunk,
+                index: 0,
+                end: page.mask() + 1,
+                bits: Group::load(chunk).match_full(),
+            }
+        }
+    }
+
+    /// The page.
+    #[inline(always)]
+    pub(super) fn page(&self) -> RawPage<K, V> {
+        self.page
+    }
+
+    /// The next full slot: its index and its address. Fused.
+    #[inline(always)]
+    pub(super) fn next(&mut self) -> Option<(usize, *mut (K, V))> {
+        loop {
+            if let Some(lane) = self.bits.next() {
+                // SAFETY: the invariant: `chunk` is a chunk of the live
+                // page, whose slots start `TAGS` bytes in; `lane < 16`.
+                let slot = unsafe {
+                    self.chunk
+                        .add(RawPage::<K, V>::TAGS)
+                        .cast::<(K, V)>()
+                        .add(lane)
+                };
+                return Some((self.index + lane, slot));
+            }
+            if self.index + WIDTH >= self.end {
+                return None; // stays on the last chunk, with no bits: fused
+            }
+            self.index += WIDTH;
+            // SAFETY: `index < buckets`: the next chunk is in the page,
+            // `STRIDE` bytes on, and starts with 16 initialized tags.
+            unsafe {
+                self.chunk = self.chunk.add(RawPage::<K, V>::STRIDE);
+                self.bits = Group::load(self.chunk).match_full();
+            }
+        }
+    }
+}
+
 /// A pointer to a page of `(K, V)` entries: a handle without ownership.
 /// Whoever holds one decides, by the directory's invariants, whether it
 /// may read or write; the methods' `# Safety` sections say which.
@@ -545,6 +624,68 @@ impl<K, V> RawPage<K, V> {
     pub(super) unsafe fn full_in_chunk(self, c: usize) -> group::BitMask {
         // SAFETY: `c` is a chunk of the live page.
         unsafe { self.group(c).match_full() }
+    }
+
+    /// Feeds every full slot to `f`, in memory order: the scan of a reading
+    /// fold. One pointer walks the chunks, so a slot's address is that
+    /// chunk's plus its lane.
+    ///
+    /// # Safety
+    ///
+    /// The page is live and not written while this runs (`f` may read the
+    /// slots it is given).
+    #[inline(always)]
+    pub(super) unsafe fn fold_full<B>(self, init: B, f: &mut impl FnMut(B, *mut (K, V)) -> B) -> B {
+        let mut acc = init;
+        // SAFETY: the page is live (the caller); chunks `0..buckets / 16`
+        // lie in its allocation, each `STRIDE` bytes after the last, with
+        // its slots `TAGS` bytes in; the bits flag full, initialized slots.
+        unsafe {
+            let chunks = (self.mask() + 1) / WIDTH;
+            let mut chunk = self.chunk(0);
+            for _ in 0..chunks {
+                let slots = chunk.add(Self::TAGS).cast::<(K, V)>();
+                for lane in Group::load(chunk).match_full() {
+                    acc = f(acc, slots.add(lane));
+                }
+                chunk = chunk.add(Self::STRIDE);
+            }
+        }
+        acc
+    }
+
+    /// Reads one byte of each cache line of the stored hashes and throws it
+    /// away. A fold that visits pages in address order calls this after a
+    /// page's chunks, so that its reads run on into the next page without
+    /// a gap: the hardware prefetcher follows a stream of lines but stops
+    /// at a skipped kilobyte, and a scan that skipped the hashes ran at a
+    /// third of the speed of one that read them (measured: docs/design.md).
+    /// A software prefetch of those lines did not keep the stream going.
+    ///
+    /// # Safety
+    ///
+    /// The page is live.
+    #[inline]
+    pub(super) unsafe fn touch_hashes(self) {
+        // SAFETY: the page is live (the caller); the hash array (`buckets`
+        // `u32`s after the last chunk) lies in its allocation. The bytes
+        // are read as `MaybeUninit<u8>`, which any byte is (an empty
+        // slot's hash was never written); the value is dropped.
+        unsafe {
+            let start = self.chunk((self.mask() + 1) / WIDTH);
+            let len = (self.mask() + 1) * mem::size_of::<u32>();
+            let touch = |off: usize| {
+                let _ = ptr::read_volatile(start.add(off).cast::<mem::MaybeUninit<u8>>());
+            };
+            // Every line the array covers: steps of 64 from its start, and
+            // its last byte (for the line a step may jump past).
+            let mut off = 0;
+            while off < len {
+                touch(off);
+                off += 64;
+            }
+            touch(len - 1);
+        }
     }
 
     /// Asks the memory system for the page's chunks (tags and slots; not

@@ -40,6 +40,27 @@ thread_local! {
     /// reset.
     static SIZES: Cell<[usize; KEEP]> = const { Cell::new([0; KEEP]) };
     static SIZES_LEN: Cell<usize> = const { Cell::new(0) };
+    /// Allocations (and reallocations) of at least this many bytes are
+    /// refused (see [`refusing`]).
+    static REFUSE_FROM: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+fn refused(size: usize) -> bool {
+    REFUSE_FROM.try_with(|r| size >= r.get()).unwrap_or(false)
+}
+
+/// Runs `f` with this thread's allocations of `from` bytes or more
+/// refused (the allocator returns null, which `GlobalAlloc` allows):
+/// to show what a fallible allocation falls back to.
+pub(crate) fn refusing<R>(from: usize, f: impl FnOnce() -> R) -> R {
+    struct Reset(usize);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            REFUSE_FROM.with(|r| r.set(self.0));
+        }
+    }
+    let _reset = Reset(REFUSE_FROM.with(|r| r.replace(from)));
+    f()
 }
 
 fn bump(counter: &'static LocalKey<Cell<usize>>, by: usize) {
@@ -72,16 +93,23 @@ fn record_alloc(layout: Layout) {
 pub(crate) struct Counting;
 
 // SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged, so `System`'s guarantees are ours; the counting only touches
-// thread-local `Cell`s, which never allocates.
+// unchanged, so `System`'s guarantees are ours, or refuses by returning null
+// (which `GlobalAlloc` allows); the counting only touches thread-local
+// `Cell`s, which never allocates.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if refused(layout.size()) {
+            return std::ptr::null_mut();
+        }
         record_alloc(layout);
         // SAFETY: forwarded; the caller upholds `GlobalAlloc::alloc`'s contract.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if refused(layout.size()) {
+            return std::ptr::null_mut();
+        }
         record_alloc(layout);
         // SAFETY: forwarded; the caller upholds `alloc_zeroed`'s contract.
         unsafe { System.alloc_zeroed(layout) }
@@ -99,6 +127,9 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if refused(new_size) {
+            return std::ptr::null_mut();
+        }
         bump(&REALLOCS, 1);
         bump(&DEALLOC_BYTES, layout.size());
         bump(&ALLOC_BYTES, new_size);
