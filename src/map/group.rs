@@ -180,6 +180,12 @@ impl BitMask {
         self.0 != 0
     }
 
+    /// How many tags are flagged (one bit each in either form).
+    #[inline(always)]
+    pub(super) fn count(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
     /// The lowest flagged tag's position in the group.
     #[inline(always)]
     pub(super) fn lowest(self) -> Option<usize> {

@@ -45,7 +45,10 @@ const WALK_FIRST: usize = if cfg!(miri) { 2 } else { 16 };
 struct Raw<K, V> {
     walk: Walk,
     cursor: Option<Slots<K, V>>,
-    /// Entries not yet yielded by `next` (`fold` does not keep it).
+    /// Entries in the pages not yet started (`next` keeps it; `fold` does
+    /// not). Counted a page at a time, not an entry at a time: the count
+    /// lives in memory, since the iterator is lent to the page step, and a
+    /// decrement per entry made a `for` loop wait on it (store to load).
     remaining: usize,
     /// Pages taken from the walk so far.
     walked: usize,
@@ -165,7 +168,6 @@ impl<K, V> Raw<K, V> {
         loop {
             if let Some(c) = &mut self.cursor {
                 if let Some((_, slot)) = c.next() {
-                    self.remaining -= 1;
                     return Some(slot);
                 }
                 if self.sorted.is_some() {
@@ -178,8 +180,16 @@ impl<K, V> Raw<K, V> {
             let page = unsafe { self.next_page::<M>() }?;
             // SAFETY: pages from the walk are live while the table is, and
             // written (a `Write` walk's, unique) only through the slots.
-            self.cursor = Some(unsafe { Slots::new(page) });
+            unsafe {
+                self.remaining -= page.len();
+                self.cursor = Some(Slots::new(page));
+            }
         }
+    }
+
+    /// Entries not yet yielded by `next`.
+    fn len(&self) -> usize {
+        self.remaining + self.cursor.as_ref().map_or(0, Slots::left)
     }
 
     /// Feeds every remaining full slot to `f`, in the order `next` would
@@ -273,7 +283,8 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.raw.remaining, Some(self.raw.remaining))
+        let n = self.raw.len();
+        (n, Some(n))
     }
 
     #[inline]
@@ -415,7 +426,8 @@ impl<'a, K: Clone, V: Clone> Iterator for IterMut<'a, K, V> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.raw.remaining, Some(self.raw.remaining))
+        let n = self.raw.len();
+        (n, Some(n))
     }
 }
 
@@ -425,7 +437,7 @@ impl<K: Clone, V: Clone> FusedIterator for IterMut<'_, K, V> {}
 impl<K, V> fmt::Debug for IterMut<'_, K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IterMut")
-            .field("remaining", &self.raw.remaining)
+            .field("remaining", &self.raw.len())
             .finish_non_exhaustive()
     }
 }

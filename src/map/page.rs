@@ -137,6 +137,25 @@ impl<K, V> Slots<K, V> {
         self.page
     }
 
+    /// The full slots not yet yielded: the current chunk's bits and a
+    /// count of each later chunk's tags (at most 63 group loads; for
+    /// `size_hint`, so that `next` keeps no count of its own).
+    pub(super) fn left(&self) -> usize {
+        let mut left = self.bits.count();
+        let mut chunk = self.chunk;
+        let mut index = self.index + WIDTH;
+        while index < self.end {
+            // SAFETY: the invariant: `index < buckets`, so the chunk
+            // `STRIDE` bytes on is in the live page, with 16 tags.
+            unsafe {
+                chunk = chunk.add(RawPage::<K, V>::STRIDE);
+                left += Group::load(chunk).match_full().count();
+            }
+            index += WIDTH;
+        }
+        left
+    }
+
     /// The next full slot: its index and its address. Fused.
     #[inline(always)]
     pub(super) fn next(&mut self) -> Option<(usize, *mut (K, V))> {
