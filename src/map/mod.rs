@@ -76,7 +76,7 @@ macro_rules! define_map {
         ///   lists the rest (one pointer per page, about 0.2% of the map's
         ///   heap, freed with the iterator) and reads them in address order,
         ///   which the hardware prefetcher can follow: at 1M entries a `sum`
-        ///   takes about 1.3x `HashMap`'s time and a `for` loop about 2x (3.3x
+        ///   takes about 1.3x `HashMap`'s time and a `for` loop about 1.7x (3.3x
         ///   and 4.2x in the directory's order). Smaller maps, and iterations
         ///   stopped before that point, allocate nothing; if the list cannot
         ///   be allocated, the iteration goes on in the directory's order.
